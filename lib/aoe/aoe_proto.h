@@ -165,10 +165,14 @@ struct aoe_resv {
 	const uint8_t *macs;   /* nmacs * 6 bytes */
 };
 
-/* Decoding. Each returns 0 or a negative errno, checked in a fixed order:
- *   -EMSGSIZE  frame shorter than the part being decoded (or than the count
- *              fields inside it say)
+/* Decoding. Each returns 0 or a negative errno, checked in this order:
+ *   -EMSGSIZE  frame shorter than the fixed part being decoded
  *   -EPROTO    ethertype is not 0x88A2
+ *   -EMSGSIZE  frame shorter than its count fields say (cslen, dcnt, nmacs);
+ *              counts are only believed once the frame is known to be AoE
+ * Each part decoder checks the whole frame again (length and ethertype), so
+ * it is safe on its own. ATA data is whatever follows the ATA header
+ * (data_len may include padding); the command decides how much counts.
  * The caller decides what to do with version, flags and command. */
 int aoe_decode_hdr(const uint8_t *frame, size_t len, struct aoe_hdr *h);
 int aoe_decode_ata(const uint8_t *frame, size_t len, struct aoe_ata *a);

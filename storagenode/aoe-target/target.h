@@ -73,8 +73,10 @@ struct target_io {
 void target_export_init(struct target_export *ex, uint16_t shelf, uint8_t slot,
 			uint64_t sectors);
 
-/* Does a frame with this header address this export (exact or wildcard
- * shelf/slot)? Only requests (response flag clear) match. */
+/* Does a frame with this header address this export? Only requests
+ * (response flag clear) match; the wildcard shelf 0xFFFF / slot 0xFF
+ * matches only for Query Config (discovery), never for ATA, mask or
+ * reserve commands, which must name the export exactly. */
 bool target_matches(const struct target_export *ex, const struct aoe_hdr *h);
 
 /* Handle one received frame for this export. our_mac is the receiving

@@ -1,0 +1,70 @@
+/* nimbusd's HTTP/JSON API, without HTTP: a request (method, path, body,
+ * where it came from) in, a status and a JSON body out. httpd.c feeds it
+ * from libmicrohttpd; the unit tests call api_handle() directly. */
+#ifndef NIMBUS_API_H
+#define NIMBUS_API_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "db.h"
+#include "node_state.h"
+
+#define API_REPORT_BODY_MAX (16 * 1024)  /* node reports (TCP) */
+#define API_ADMIN_BODY_MAX  (64 * 1024)  /* operator requests (Unix socket) */
+#define API_DISCOVERED_MAX  1024         /* bound on unknown machines kept */
+
+enum api_origin {
+	API_ADMIN,   /* the Unix socket: socket permissions decided who */
+	API_REPORT,  /* the TCP listener: anyone on the provisioning net */
+};
+
+struct api_request {
+	enum api_origin origin;
+	const char *method;
+	const char *path;
+	const char *body;       /* not NUL-terminated; may be NULL */
+	size_t body_len;
+	uint32_t peer_ip;       /* API_REPORT: source address, host order */
+};
+
+struct api_response {
+	int status;
+	json_t *body;           /* owned; json_decref() after sending */
+};
+
+/* The provisioning steps, through pointers so tests can make them fail. */
+struct prov_ops {
+	int (*write_files)(const struct prov_config *, const struct prov_node *, size_t);
+	int (*omapi_add)(const struct prov_config *, const struct prov_node *);
+	int (*omapi_remove)(const struct prov_config *, const struct prov_node *);
+	int (*node_validate)(const struct prov_config *, const struct prov_node *);
+};
+
+extern const struct prov_ops prov_ops_real;
+
+struct api_ctx {
+	struct db *db;
+	const struct nimbusd_config *cfg;
+	const struct prov_ops *prov;
+	int64_t (*now)(void);
+};
+
+void api_handle(struct api_ctx *ctx, const struct api_request *req,
+		struct api_response *resp);
+
+/* A lifecycle event for the node with this MAC (from the DHCP hook, the
+ * TFTP watcher or a report). Returns 0, -ENOENT (no such node), or another
+ * negative errno. */
+int api_node_event(struct api_ctx *ctx, const uint8_t mac[MAC_LEN],
+		   enum node_event ev, const char *detail);
+
+/* Marks nodes silent for lost-after seconds as lost; returns how many. */
+int api_check_lost(struct api_ctx *ctx);
+
+/* Regenerates every provisioning file from the database (at start-up). */
+int api_provision_all(struct api_ctx *ctx);
+
+#endif

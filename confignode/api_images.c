@@ -1,0 +1,281 @@
+/* /v1/images and /v1/roles: boot images, and each role's default image. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api_internal.h"
+#include "log.h"
+
+static json_t *image_json(const struct prov_image *img)
+{
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "name", img->name,
+			 "kernel", img->kernel, "initrd", img->initrd, "xen", img->xen,
+			 "xen_cmdline", img->xen_cmdline, "cmdline", img->cmdline);
+}
+
+/* Copies a checked path member; "" allowed only when !required. */
+static int get_path(json_t *obj, const char *key, bool required, char *dst, size_t len,
+		    struct api_response *resp)
+{
+	const char *s;
+	int rc = api_get_str(obj, key, required, &s, resp);
+
+	if (rc <= 0)
+		return rc;
+	if (!required && !s[0])
+		return 0;
+	if (validate_tftp_path(s) < 0 || strlen(s) >= len)
+		return api_error(resp, 400,
+				 "bad %s path '%.80s': relative to the TFTP root, A-Z a-z 0-9 . _ + / -, no '..', at most %d",
+				 key, s, PATH_MAX_LEN);
+	snprintf(dst, len, "%s", s);
+	return 0;
+}
+
+static int get_cmdline(json_t *obj, const char *key, char *dst, size_t len,
+		       struct api_response *resp)
+{
+	const char *s;
+	int rc = api_get_str(obj, key, false, &s, resp);
+
+	if (rc <= 0)
+		return rc;
+	if (validate_cmdline(s) < 0 || strlen(s) >= len)
+		return api_error(resp, 400,
+				 "bad %s '%.80s': printable ASCII without quotes \\ ; { } # $ ` or '---', at most %d bytes",
+				 key, s, CMDLINE_MAX_LEN);
+	snprintf(dst, len, "%s", s);
+	return 0;
+}
+
+static void image_add(struct api_ctx *ctx, const struct api_request *req,
+		      struct api_response *resp)
+{
+	static const char *const keys[] = { "name", "kernel", "initrd", "xen", "xen_cmdline",
+					    "cmdline", NULL };
+	struct prov_image img = { 0 };
+	const char *name;
+	json_t *obj = api_parse_object(req, resp);
+	int rc;
+
+	if (!obj)
+		return;
+	if (api_only_keys(obj, keys, resp) < 0 ||
+	    api_get_str(obj, "name", true, &name, resp) < 0)
+		goto out;
+	if (validate_image_name(name) < 0) {
+		api_error(resp, 400, "bad image name '%.70s' (a-z 0-9 . _ -, at most %d)", name,
+			  NAME_MAX_LEN);
+		goto out;
+	}
+	snprintf(img.name, sizeof(img.name), "%s", name);
+	if (get_path(obj, "kernel", true, img.kernel, sizeof(img.kernel), resp) < 0 ||
+	    get_path(obj, "initrd", false, img.initrd, sizeof(img.initrd), resp) < 0 ||
+	    get_path(obj, "xen", false, img.xen, sizeof(img.xen), resp) < 0 ||
+	    get_cmdline(obj, "xen_cmdline", img.xen_cmdline, sizeof(img.xen_cmdline), resp) < 0 ||
+	    get_cmdline(obj, "cmdline", img.cmdline, sizeof(img.cmdline), resp) < 0)
+		goto out;
+	if (img.xen_cmdline[0] && !img.xen[0]) {
+		api_error(resp, 400, "xen_cmdline given without xen");
+		goto out;
+	}
+	rc = db_image_insert(ctx->db, &img, ctx->now());
+	if (rc == -EEXIST) {
+		api_error(resp, 409, "image %s already exists", img.name);
+		goto out;
+	}
+	if (rc < 0) {
+		api_error(resp, 500, "cannot add image %s: %s", img.name, strerror(-rc));
+		goto out;
+	}
+	log_info("image %s added: kernel %s initrd %s%s%s", img.name, img.kernel,
+		 img.initrd[0] ? img.initrd : "-", img.xen[0] ? " xen " : "", img.xen);
+	api_reply(resp, 201, image_json(&img));
+out:
+	json_decref(obj);
+}
+
+static void image_list(struct api_ctx *ctx, struct api_response *resp)
+{
+	struct prov_image *imgs;
+	size_t n;
+	json_t *arr;
+
+	if (db_image_list(ctx->db, &imgs, &n) < 0) {
+		api_error(resp, 500, "cannot list images");
+		return;
+	}
+	arr = json_array();
+	for (size_t i = 0; arr && i < n; i++)
+		json_array_append_new(arr, image_json(&imgs[i]));
+	free(imgs);
+	api_reply(resp, 200, json_pack("{s:o}", "images", arr));
+}
+
+static void image_show(struct api_ctx *ctx, const char *name, struct api_response *resp)
+{
+	struct prov_image img;
+	int rc;
+
+	if (validate_image_name(name) < 0) {
+		api_error(resp, 400, "bad image name '%.70s'", name);
+		return;
+	}
+	rc = db_image_get(ctx->db, name, &img);
+	if (rc == -ENOENT)
+		api_error(resp, 404, "image %s does not exist", name);
+	else if (rc < 0)
+		api_error(resp, 500, "cannot read image %s", name);
+	else
+		api_reply(resp, 200, image_json(&img));
+}
+
+/* An image in use (a role's default or a node's override) is kept. */
+static void image_remove(struct api_ctx *ctx, const char *name, struct api_response *resp)
+{
+	char holder[PROV_NAME_MAX];
+	int rc;
+
+	if (validate_image_name(name) < 0) {
+		api_error(resp, 400, "bad image name '%.70s'", name);
+		return;
+	}
+	for (int r = 0; r < ROLE_COUNT; r++) {
+		if (db_role_get(ctx->db, (enum node_role)r, holder) == 0 &&
+		    strcmp(holder, name) == 0) {
+			api_error(resp, 409, "image %s is the default of role %s", name,
+				  role_name((enum node_role)r));
+			return;
+		}
+	}
+	rc = db_node_count_image(ctx->db, name, holder);
+	if (rc > 0) {
+		api_error(resp, 409, "image %s is used by node %s%s", name, holder,
+			  rc > 1 ? " and others" : "");
+		return;
+	}
+	rc = db_image_delete(ctx->db, name);
+	if (rc == -ENOENT)
+		api_error(resp, 404, "image %s does not exist", name);
+	else if (rc < 0)
+		api_error(resp, rc == -EEXIST ? 409 : 500, "cannot remove image %s: %s", name,
+			  strerror(-rc));
+	else {
+		log_info("image %s removed", name);
+		api_reply(resp, 200, json_pack("{s:s}", "removed", name));
+	}
+}
+
+void api_images(struct api_ctx *ctx, const struct api_request *req,
+		const char *sub, struct api_response *resp)
+{
+	const char *m = req->method;
+
+	if (!*sub) {
+		if (strcmp(m, "GET") == 0)
+			image_list(ctx, resp);
+		else if (strcmp(m, "POST") == 0)
+			image_add(ctx, req, resp);
+		else
+			api_error(resp, 405, "method %.20s not allowed on /v1/images (GET, POST)", m);
+	} else if (strcmp(m, "GET") == 0) {
+		image_show(ctx, sub, resp);
+	} else if (strcmp(m, "DELETE") == 0) {
+		image_remove(ctx, sub, resp);
+	} else {
+		api_error(resp, 405, "method %.20s not allowed on an image (GET, DELETE)", m);
+	}
+}
+
+static void role_list(struct api_ctx *ctx, struct api_response *resp)
+{
+	json_t *arr = json_array();
+
+	for (int r = 0; arr && r < ROLE_COUNT; r++) {
+		char image[PROV_NAME_MAX];
+
+		if (db_role_get(ctx->db, (enum node_role)r, image) < 0) {
+			json_decref(arr);
+			api_error(resp, 500, "cannot read roles");
+			return;
+		}
+		json_array_append_new(arr, json_pack("{s:s, s:s?}", "name",
+						     role_name((enum node_role)r), "image",
+						     image[0] ? image : NULL));
+	}
+	api_reply(resp, 200, json_pack("{s:o}", "roles", arr));
+}
+
+/* Changing a role's default image changes what its nodes boot: their
+ * pxelinux files are regenerated in the same transaction. */
+static void role_set(struct api_ctx *ctx, const struct api_request *req,
+		     const char *name, struct api_response *resp)
+{
+	static const char *const keys[] = { "image", NULL };
+	enum node_role role;
+	struct prov_image img;
+	const char *image;
+	json_t *obj;
+	int rc;
+
+	if (role_parse(name, &role) < 0) {
+		api_error(resp, 404, "no role named '%.40s' (storage or hw)", name);
+		return;
+	}
+	obj = api_parse_object(req, resp);
+	if (!obj)
+		return;
+	if (api_only_keys(obj, keys, resp) < 0 ||
+	    api_get_str(obj, "image", true, &image, resp) < 0)
+		goto out;
+	if (validate_image_name(image) < 0) {
+		api_error(resp, 400, "bad image name '%.70s'", image);
+		goto out;
+	}
+	if (db_begin(ctx->db) < 0) {
+		api_error(resp, 500, "database busy");
+		goto out;
+	}
+	rc = db_image_get(ctx->db, image, &img);
+	if (rc < 0) {
+		api_error(resp, rc == -ENOENT ? 404 : 500, "image %s does not exist", image);
+		goto rollback;
+	}
+	if (api_image_fits_role(role, &img, resp) < 0)
+		goto rollback;
+	rc = db_role_set(ctx->db, role, image);
+	if (rc < 0) {
+		api_error(resp, 500, "cannot set image of role %s: %s", name, strerror(-rc));
+		goto rollback;
+	}
+	if (api_write_all(ctx, resp) < 0) {
+		db_rollback(ctx->db);
+		api_provision_all(ctx);
+		goto out;
+	}
+	if (db_commit(ctx->db) < 0) {
+		api_error(resp, 500, "cannot commit role %s", name);
+		api_provision_all(ctx);
+		goto out;
+	}
+	log_info("role %s boots image %s by default", name, image);
+	api_reply(resp, 200, json_pack("{s:s, s:s}", "name", name, "image", image));
+	goto out;
+rollback:
+	db_rollback(ctx->db);
+out:
+	json_decref(obj);
+}
+
+void api_roles(struct api_ctx *ctx, const struct api_request *req,
+	       const char *sub, struct api_response *resp)
+{
+	if (!*sub && strcmp(req->method, "GET") == 0)
+		role_list(ctx, resp);
+	else if (*sub && strcmp(req->method, "PUT") == 0)
+		role_set(ctx, req, sub, resp);
+	else
+		api_error(resp, 405, "method %.20s not allowed here (GET /v1/roles, PUT /v1/roles/NAME)",
+			  req->method);
+}

@@ -1,0 +1,398 @@
+/* What nodes tell nimbusd: reports over TCP (/v1/report), lifecycle
+ * events from the DHCP hook (/v1/events), the discovered machines they
+ * leave behind (/v1/discovered), and the timer that declares nodes lost. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api_internal.h"
+#include "log.h"
+
+#define REPORT_MAX_NICS      32
+#define REPORT_MAX_INFO_KEYS 32
+#define REPORT_INFO_KEY_MAX  64
+#define REPORT_INFO_VAL_MAX  256
+#define REPORT_MAX_CPUS      65536
+#define REPORT_MAX_MEMORY_MB (1LL << 40)
+
+int api_node_event(struct api_ctx *ctx, const uint8_t mac[MAC_LEN],
+		   enum node_event ev, const char *detail)
+{
+	struct db_node n;
+	char m[MAC_STR_LEN];
+	int64_t now = ctx->now();
+	int rc, next;
+
+	mac_format(mac, m);
+	rc = db_begin(ctx->db);
+	if (rc < 0)
+		return rc;
+	rc = db_node_by_mac(ctx->db, mac, &n);
+	if (rc < 0)
+		goto rollback;
+	next = node_state_next(n.state, ev);
+	if (next < 0) {
+		rc = next;
+		goto rollback;
+	}
+	n.seen_at = now;
+	/* The history records changes; a node repeating itself (periodic
+	 * reports, pxelinux reading its file twice) only refreshes seen_at. */
+	if ((enum node_state)next != n.state) {
+		n.state = (enum node_state)next;
+		n.state_at = now;
+		rc = db_event_add(ctx->db, n.name, node_event_name(ev), detail, now);
+		if (rc < 0)
+			goto rollback;
+		log_info("node %s (mac %s): %s%s%s", n.name, m, node_state_name(n.state),
+			 detail && detail[0] ? ", " : "", detail ? detail : "");
+	}
+	rc = db_node_update(ctx->db, n.name, &n);
+	if (rc < 0)
+		goto rollback;
+	return db_commit(ctx->db);
+rollback:
+	db_rollback(ctx->db);
+	return rc;
+}
+
+int api_check_lost(struct api_ctx *ctx)
+{
+	struct db_node *nodes;
+	size_t n;
+	int64_t now = ctx->now();
+	int lost = 0;
+
+	if (db_node_list(ctx->db, &nodes, &n) < 0)
+		return -EIO;
+	for (size_t i = 0; i < n; i++) {
+		char detail[64];
+
+		if (!node_state_is_lost(nodes[i].state, nodes[i].seen_at, now,
+					ctx->cfg->lost_after))
+			continue;
+		snprintf(detail, sizeof(detail), "silent for %lld s",
+			 (long long)(now - nodes[i].seen_at));
+		if (api_node_event(ctx, nodes[i].mac, NODE_EV_LOST, detail) == 0)
+			lost++;
+	}
+	free(nodes);
+	return lost;
+}
+
+/* --- POST /v1/events (admin socket: the DHCP hook) ------------------- */
+
+void api_events(struct api_ctx *ctx, const struct api_request *req,
+		struct api_response *resp)
+{
+	static const char *const keys[] = { "event", "mac", "ip", NULL };
+	const char *ev_s, *mac_s, *ip_s;
+	enum node_event ev;
+	uint8_t mac[MAC_LEN];
+	uint32_t ip;
+	char detail[64] = "", m[MAC_STR_LEN];
+	json_t *obj;
+	int rc;
+
+	if (strcmp(req->method, "POST") != 0) {
+		api_error(resp, 405, "method %.20s not allowed on /v1/events (POST)", req->method);
+		return;
+	}
+	obj = api_parse_object(req, resp);
+	if (!obj)
+		return;
+	if (api_only_keys(obj, keys, resp) < 0 ||
+	    api_get_str(obj, "event", true, &ev_s, resp) < 0 ||
+	    api_get_str(obj, "mac", true, &mac_s, resp) < 0 ||
+	    api_get_str(obj, "ip", false, &ip_s, resp) < 0)
+		goto out;
+	/* Only what outside observers see; "booted" comes from the node. */
+	if (node_event_parse(ev_s, &ev) < 0 ||
+	    (ev != NODE_EV_DHCP && ev != NODE_EV_CONFIG_FETCHED)) {
+		api_error(resp, 400, "bad event '%.40s' (dhcp or config-fetched)", ev_s);
+		goto out;
+	}
+	if (mac_parse(mac_s, mac) < 0 || !mac_is_unicast(mac)) {
+		api_error(resp, 400, "bad mac '%.40s'", mac_s);
+		goto out;
+	}
+	if (ip_s) {
+		if (ipv4_parse(ip_s, &ip) < 0) {
+			api_error(resp, 400, "bad ip '%.40s'", ip_s);
+			goto out;
+		}
+		snprintf(detail, sizeof(detail), "ip %s", ip_s);
+	}
+	mac_format(mac, m);
+	rc = api_node_event(ctx, mac, ev, detail);
+	if (rc == -ENOENT) {
+		/* dhcpd runs the hook for unknown machines too (discovery). */
+		api_reply(resp, 202, json_pack("{s:s, s:s}", "mac", m, "node", ""));
+	} else if (rc < 0) {
+		api_error(resp, rc == -EINVAL ? 409 : 500, "event %s for mac %s not recorded: %s",
+			  ev_s, m, strerror(-rc));
+	} else {
+		struct db_node n;
+
+		if (db_node_by_mac(ctx->db, mac, &n) == 0)
+			api_reply(resp, 200, api_node_json(ctx, &n));
+		else
+			api_reply(resp, 200, json_pack("{s:s}", "mac", m));
+	}
+out:
+	json_decref(obj);
+}
+
+/* --- POST /v1/report (TCP: the provisioning network) ------------------ */
+
+static json_t *check_nics(json_t *nics, struct api_response *resp)
+{
+	json_t *out = json_array(), *v;
+	size_t i;
+
+	if (!json_is_array(nics)) {
+		api_error(resp, 400, "field 'nics' must be an array of MACs");
+		goto err;
+	}
+	if (json_array_size(nics) > REPORT_MAX_NICS) {
+		api_error(resp, 400, "field 'nics' has %zu entries (at most %d)",
+			  json_array_size(nics), REPORT_MAX_NICS);
+		goto err;
+	}
+	json_array_foreach(nics, i, v) {
+		uint8_t mac[MAC_LEN];
+		char m[MAC_STR_LEN];
+
+		if (!json_is_string(v) || mac_parse(json_string_value(v), mac) < 0) {
+			api_error(resp, 400, "nics[%zu] is not a MAC", i);
+			goto err;
+		}
+		mac_format(mac, m);
+		json_array_append_new(out, json_string(m));
+	}
+	return out;
+err:
+	json_decref(out);
+	return NULL;
+}
+
+static int check_info(json_t *info, struct api_response *resp)
+{
+	const char *key;
+	json_t *v;
+
+	if (!json_is_object(info))
+		return api_error(resp, 400, "field 'info' must be an object of strings");
+	if (json_object_size(info) > REPORT_MAX_INFO_KEYS)
+		return api_error(resp, 400, "field 'info' has %zu keys (at most %d)",
+				 json_object_size(info), REPORT_MAX_INFO_KEYS);
+	json_object_foreach(info, key, v) {
+		if (validate_printable(key, REPORT_INFO_KEY_MAX) < 0 || !key[0])
+			return api_error(resp, 400, "field 'info' has a bad key (printable, 1..%d)",
+					 REPORT_INFO_KEY_MAX);
+		if (!json_is_string(v) || strlen(json_string_value(v)) != json_string_length(v) ||
+		    validate_printable(json_string_value(v), REPORT_INFO_VAL_MAX) < 0)
+			return api_error(resp, 400,
+					 "info '%s' must be a printable string of at most %d bytes",
+					 key, REPORT_INFO_VAL_MAX);
+	}
+	return 0;
+}
+
+static int get_int(json_t *obj, const char *key, long long max, long long *out,
+		   struct api_response *resp)
+{
+	json_t *v = json_object_get(obj, key);
+
+	*out = 0;
+	if (!v)
+		return 0;
+	if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > max)
+		return api_error(resp, 400, "field '%s' must be an integer 0..%lld", key, max);
+	*out = json_integer_value(v);
+	return 0;
+}
+
+static void report_booted(struct api_ctx *ctx, const struct api_request *req,
+			  const uint8_t mac[MAC_LEN], struct api_response *resp)
+{
+	struct db_node n;
+	char m[MAC_STR_LEN], ip[16], peer[16], detail[64];
+	int rc;
+
+	mac_format(mac, m);
+	api_ip_str(req->peer_ip, peer);
+	rc = db_node_by_mac(ctx->db, mac, &n);
+	if (rc == -ENOENT) {
+		log_warn("report: booted from unknown mac %s at %s refused", m, peer);
+		api_error(resp, 404, "mac %s is not a node", m);
+		return;
+	}
+	if (rc < 0) {
+		api_error(resp, 500, "database error");
+		return;
+	}
+	/* Only the node itself, from its own address, may say it booted. */
+	if (n.ip != req->peer_ip) {
+		log_warn("report: mac %s (node %s, ip %s) claimed from %s: refused", m, n.name,
+			 api_ip_str(n.ip, ip), peer);
+		api_error(resp, 403, "mac %s belongs to node %s at %s, not %s", m, n.name, ip,
+			  peer);
+		return;
+	}
+	snprintf(detail, sizeof(detail), "reported from %s", peer);
+	rc = api_node_event(ctx, mac, NODE_EV_BOOTED, detail);
+	if (rc < 0) {
+		api_error(resp, 500, "report of node %s not recorded: %s", n.name, strerror(-rc));
+		return;
+	}
+	api_reply(resp, 200, json_pack("{s:s, s:s}", "node", n.name, "state", "booted"));
+}
+
+static void report_discovered(struct api_ctx *ctx, const struct api_request *req,
+			      const uint8_t mac[MAC_LEN], json_t *obj,
+			      struct api_response *resp)
+{
+	const struct prov_config *p = &ctx->cfg->prov;
+	struct db_discovered d = { 0 }, old;
+	struct db_node n;
+	char m[MAC_STR_LEN], peer[16];
+	long long cpus, mem;
+	json_t *nics = NULL, *info = json_object_get(obj, "info");
+	int rc;
+
+	mac_format(mac, m);
+	api_ip_str(req->peer_ip, peer);
+	if (!ipv4_in_subnet(req->peer_ip, ntohl(p->subnet.s_addr), ctx->cfg->prefix)) {
+		api_error(resp, 403, "report from %s: outside the provisioning subnet", peer);
+		return;
+	}
+	if (db_node_by_mac(ctx->db, mac, &n) == 0) {
+		api_error(resp, 409, "mac %s is already node %s", m, n.name);
+		return;
+	}
+	if (get_int(obj, "cpus", REPORT_MAX_CPUS, &cpus, resp) < 0 ||
+	    get_int(obj, "memory_mb", REPORT_MAX_MEMORY_MB, &mem, resp) < 0)
+		return;
+	{
+		json_t *given = json_object_get(obj, "nics"), *none = json_array();
+
+		nics = check_nics(given ? given : none, resp);
+		json_decref(none);
+		if (!nics)
+			return;
+	}
+	if (info && check_info(info, resp) < 0)
+		goto out;
+	/* Unknown machines are bounded: a flood of invented MACs must not
+	 * grow the database without end. */
+	rc = db_discovered_get(ctx->db, mac, &old);
+	if (rc == 0) {
+		d.first_seen = old.first_seen;
+		db_discovered_free(&old);
+	} else if (rc == -ENOENT) {
+		int count = db_discovered_count(ctx->db);
+
+		if (count < 0) {
+			api_error(resp, 500, "database error");
+			goto out;
+		}
+		if (count >= API_DISCOVERED_MAX) {
+			api_error(resp, 507, "too many discovered machines (%d): adopt or clear some",
+				  API_DISCOVERED_MAX);
+			goto out;
+		}
+		d.first_seen = ctx->now();
+	} else {
+		api_error(resp, 500, "database error");
+		goto out;
+	}
+	memcpy(d.mac, mac, MAC_LEN);
+	d.ip = req->peer_ip;
+	d.cpus = (int)cpus;
+	d.memory_mb = mem;
+	d.last_seen = ctx->now();
+	d.nics_json = json_dumps(nics, JSON_COMPACT);
+	d.info_json = info ? json_dumps(info, JSON_COMPACT | JSON_SORT_KEYS) : strdup("{}");
+	if (!d.nics_json || !d.info_json) {
+		api_error(resp, 500, "out of memory");
+		goto free;
+	}
+	rc = db_discovered_upsert(ctx->db, &d);
+	if (rc < 0) {
+		api_error(resp, 500, "cannot record discovered mac %s: %s", m, strerror(-rc));
+		goto free;
+	}
+	log_info("discovered machine mac %s at %s: %d cpus, %lld MiB", m, peer, d.cpus,
+		 (long long)d.memory_mb);
+	api_reply(resp, 200, json_pack("{s:s, s:s}", "mac", m, "state", "discovered"));
+free:
+	db_discovered_free(&d);
+out:
+	json_decref(nics);
+}
+
+void api_report(struct api_ctx *ctx, const struct api_request *req,
+		struct api_response *resp)
+{
+	static const char *const keys[] = { "mac", "state", "cpus", "memory_mb", "nics",
+					    "info", NULL };
+	const char *mac_s, *state;
+	uint8_t mac[MAC_LEN];
+	json_t *obj = api_parse_object(req, resp);
+
+	if (!obj)
+		return;
+	if (api_only_keys(obj, keys, resp) < 0 ||
+	    api_get_str(obj, "mac", true, &mac_s, resp) < 0 ||
+	    api_get_str(obj, "state", true, &state, resp) < 0)
+		goto out;
+	if (mac_parse(mac_s, mac) < 0 || !mac_is_unicast(mac)) {
+		api_error(resp, 400, "bad mac '%.40s'", mac_s);
+		goto out;
+	}
+	if (strcmp(state, "booted") == 0)
+		report_booted(ctx, req, mac, resp);
+	else if (strcmp(state, "discovered") == 0)
+		report_discovered(ctx, req, mac, obj, resp);
+	else
+		api_error(resp, 400, "bad state '%.40s' (discovered or booted)", state);
+out:
+	json_decref(obj);
+}
+
+/* --- GET /v1/discovered ---------------------------------------------- */
+
+void api_discovered(struct api_ctx *ctx, const struct api_request *req,
+		    const char *sub, struct api_response *resp)
+{
+	struct db_discovered *all;
+	size_t n;
+	json_t *arr;
+
+	if (strcmp(req->method, "GET") != 0 || *sub) {
+		api_error(resp, 405, "only GET /v1/discovered");
+		return;
+	}
+	if (db_discovered_list(ctx->db, &all, &n) < 0) {
+		api_error(resp, 500, "cannot list discovered machines");
+		return;
+	}
+	arr = json_array();
+	for (size_t i = 0; arr && i < n; i++) {
+		char m[MAC_STR_LEN], ip[16];
+
+		mac_format(all[i].mac, m);
+		json_array_append_new(arr, json_pack("{s:s, s:s, s:i, s:I, s:o?, s:o?, s:I, s:I}",
+			"mac", m, "ip", api_ip_str(all[i].ip, ip), "cpus", all[i].cpus,
+			"memory_mb", (json_int_t)all[i].memory_mb,
+			"nics", json_loads(all[i].nics_json, 0, NULL),
+			"info", json_loads(all[i].info_json, 0, NULL),
+			"first_seen", (json_int_t)all[i].first_seen,
+			"last_seen", (json_int_t)all[i].last_seen));
+	}
+	db_discovered_free_list(all, n);
+	api_reply(resp, 200, json_pack("{s:o}", "discovered", arr));
+}

@@ -1,0 +1,26 @@
+# confignode/: nimbusd (the config node daemon) and nimbus (its CLI).
+
+# --- engineer F's provisioning sources (F edits these two lines) ---
+PROVISION_SRCS := $(sort $(wildcard confignode/gen_*.c confignode/prov_*.c confignode/dhcp_*.c confignode/provision.c))
+PROVISION_LIBS :=
+$(eval $(call unit_test,gen,$(call objs,$(PROVISION_SRCS)),$(PROVISION_LIBS)))
+# --- end of F's lines ---
+
+NIMBUSD_CORE_SRCS := confignode/config.c confignode/db.c confignode/node_state.c \
+	confignode/validate.c confignode/api.c confignode/api_nodes.c \
+	confignode/api_images.c confignode/api_report.c
+NIMBUSD_LIBS := -lsqlite3 -ljansson $(PROVISION_LIBS)
+
+$(eval $(call program,nimbusd,$(call objs,confignode/nimbusd.c confignode/httpd.c \
+	$(NIMBUSD_CORE_SRCS) $(PROVISION_SRCS)),$(NIMBUSD_LIBS) -lmicrohttpd))
+
+$(eval $(call program,nimbus,$(call objs,confignode/nimbus.c confignode/cli_http.c \
+	confignode/cli_print.c confignode/cli_node.c confignode/cli_image.c \
+	confignode/cli_hook.c),-lcurl -ljansson))
+
+$(eval $(call unit_test,validate,$(call objs,confignode/validate.c),))
+$(eval $(call unit_test,confignode_config,$(call objs,confignode/config.c confignode/validate.c),))
+$(eval $(call unit_test,node_state,$(call objs,confignode/node_state.c),))
+$(eval $(call unit_test,db,$(call objs,confignode/db.c confignode/node_state.c \
+	confignode/validate.c),-lsqlite3))
+$(eval $(call unit_test,api,$(call objs,$(NIMBUSD_CORE_SRCS) $(PROVISION_SRCS)),$(NIMBUSD_LIBS)))

@@ -1,0 +1,57 @@
+/* The nimbus CLI: shared pieces of the subcommand files. */
+#ifndef NIMBUS_CLI_H
+#define NIMBUS_CLI_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#define CLI_DEFAULT_SOCKET "/run/nimbus/nimbusd.sock"
+
+struct cli {
+	const char *socket;
+	bool json;          /* -o json */
+};
+
+struct cli_cmd {
+	const char *name;
+	int (*fn)(struct cli *cli, int argc, char **argv); /* argv[0] = name */
+	const char *args;   /* synopsis after the name */
+	const char *help;   /* one line */
+};
+
+/* One API call over the Unix socket. body may be NULL. Returns the HTTP
+ * status (>= 100) with *out the parsed JSON reply, or a negative errno
+ * after printing why nimbusd could not be reached. */
+int cli_call(struct cli *cli, const char *method, const char *path, json_t *body,
+	     json_t **out);
+
+/* Prints an API reply: on success as JSON (-o json) or through text(); on
+ * an HTTP error, "nimbus: <message>" to stderr. Returns the exit code:
+ * 0, 1 (refused) or 2 (unreachable). Steals reply. */
+int cli_result(struct cli *cli, int status, json_t *reply, void (*text)(json_t *));
+
+/* cli_call + cli_result. */
+int cli_do(struct cli *cli, const char *method, const char *path, json_t *body,
+	   void (*text)(json_t *));
+
+/* Dispatches argv[0] to a command of table (n entries); handles "help",
+ * "--help" and unknown names. group is e.g. "node" for messages. */
+int cli_dispatch(struct cli *cli, const char *group, const struct cli_cmd *table,
+		 size_t n, int argc, char **argv);
+void cli_group_usage(FILE *f, const char *group, const struct cli_cmd *table, size_t n);
+
+/* "2026-11-25 13:07:20" (UTC) */
+const char *cli_time(json_t *v, char buf[32]);
+const char *cli_str(json_t *obj, const char *key); /* "" when absent/null */
+
+/* Path segment escaping for names typed by operators ('/' etc. refused
+ * server-side; this keeps the URL well-formed). */
+int cli_path(char *buf, size_t len, const char *prefix, const char *name);
+
+/* Groups */
+int cli_node(struct cli *cli, int argc, char **argv);
+int cli_image(struct cli *cli, int argc, char **argv);
+int cli_role(struct cli *cli, int argc, char **argv);
+int cli_hook(struct cli *cli, int argc, char **argv);
+
+#endif

@@ -1,0 +1,125 @@
+/* Output and dispatch helpers shared by the CLI's subcommand files. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+
+int cli_result(struct cli *cli, int status, json_t *reply, void (*text)(json_t *))
+{
+	int code;
+
+	if (status < 0) {
+		json_decref(reply);
+		return 2;
+	}
+	if (status >= 200 && status < 300) {
+		if (cli->json) {
+			json_dumpf(reply, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+			putchar('\n');
+		} else if (text) {
+			text(reply);
+		}
+		code = 0;
+	} else {
+		const char *msg = cli_str(reply, "error");
+
+		if (cli->json) {
+			json_dumpf(reply, stdout, JSON_INDENT(2));
+			putchar('\n');
+		}
+		fprintf(stderr, "nimbus: %s\n", msg[0] ? msg : "request refused");
+		code = 1;
+	}
+	json_decref(reply);
+	return code;
+}
+
+int cli_do(struct cli *cli, const char *method, const char *path, json_t *body,
+	   void (*text)(json_t *))
+{
+	json_t *reply = NULL;
+	int status = cli_call(cli, method, path, body, &reply);
+
+	return cli_result(cli, status, reply, text);
+}
+
+void cli_group_usage(FILE *f, const char *group, const struct cli_cmd *table, size_t n)
+{
+	fprintf(f, "usage: nimbus [OPTIONS] %s COMMAND [ARGS]\n\ncommands:\n", group);
+	for (size_t i = 0; i < n; i++) {
+		char syn[128];
+
+		snprintf(syn, sizeof(syn), "%s %s", table[i].name, table[i].args);
+		fprintf(f, "  %s %s\n      %s\n", group, syn, table[i].help);
+	}
+	fprintf(f, "\n'nimbus %s COMMAND --help' describes one command.\n", group);
+}
+
+int cli_dispatch(struct cli *cli, const char *group, const struct cli_cmd *table,
+		 size_t n, int argc, char **argv)
+{
+	if (argc < 1) {
+		cli_group_usage(stderr, group, table, n);
+		return 2;
+	}
+	if (!strcmp(argv[0], "help") || !strcmp(argv[0], "--help") || !strcmp(argv[0], "-h")) {
+		cli_group_usage(stdout, group, table, n);
+		return 0;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(argv[0], table[i].name) != 0)
+			continue;
+		for (int a = 1; a < argc; a++) {
+			if (!strcmp(argv[a], "--"))
+				break;
+			if (!strcmp(argv[a], "--help") || !strcmp(argv[a], "-h")) {
+				printf("usage: nimbus %s %s %s\n\n      %s\n", group,
+				       table[i].name, table[i].args, table[i].help);
+				return 0;
+			}
+		}
+		return table[i].fn(cli, argc, argv);
+	}
+	fprintf(stderr, "nimbus: unknown %s command '%s'\n", group, argv[0]);
+	cli_group_usage(stderr, group, table, n);
+	return 2;
+}
+
+const char *cli_time(json_t *v, char buf[32])
+{
+	time_t t;
+	struct tm tm;
+
+	if (!json_is_integer(v) || json_integer_value(v) <= 0)
+		return "-";
+	t = (time_t)json_integer_value(v);
+	gmtime_r(&t, &tm);
+	strftime(buf, 32, "%Y-%m-%d %H:%M:%S", &tm);
+	return buf;
+}
+
+const char *cli_str(json_t *obj, const char *key)
+{
+	const char *s = json_string_value(json_object_get(obj, key));
+
+	return s ? s : "";
+}
+
+int cli_path(char *buf, size_t len, const char *prefix, const char *name)
+{
+	size_t o = (size_t)snprintf(buf, len, "%s/", prefix);
+
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
+		if (o + 4 >= len)
+			return -ENAMETOOLONG;
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || strchr("-._~", *p))
+			buf[o++] = (char)*p;
+		else
+			o += (size_t)snprintf(buf + o, len - o, "%%%02X", *p);
+	}
+	buf[o] = '\0';
+	return 0;
+}

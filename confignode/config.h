@@ -1,0 +1,41 @@
+/* nimbusd's configuration file: line-based "key value...", '#' comments.
+ * The parser does no I/O: it fills a fresh struct from text, and the caller
+ * applies it only when it is valid (`nimbusd -t` stops there). The
+ * provisioning part is F's struct prov_config, filled here. */
+#ifndef NIMBUS_CONFIG_H
+#define NIMBUS_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "provision.h"
+
+#define CONFIG_MAX_BYTES (64 * 1024)
+
+struct nimbusd_config {
+	struct prov_config prov;     /* network, files, OMAPI, discovery image */
+	unsigned prefix;             /* subnet prefix length */
+	uint32_t node_pool_start;    /* "pool": fixed addresses given to nodes */
+	uint32_t node_pool_end;      /* (host byte order) */
+	struct in_addr report_ip;    /* listen-report address (port in prov) */
+	char socket[PROV_PATH_MAX];  /* admin API Unix socket */
+	mode_t socket_mode;          /* who may administer: file permissions */
+	char database[PROV_PATH_MAX];
+	unsigned lost_after;         /* seconds without a report -> lost */
+};
+
+void config_defaults(struct nimbusd_config *cfg);
+
+/* Parses text into cfg (after config_defaults) and checks the whole
+ * (required keys, addresses inside the subnet, pools not overlapping).
+ * Returns 0, or -EINVAL with "line N: what is wrong with which value" in
+ * err. */
+int config_parse(const char *text, struct nimbusd_config *cfg, char *err,
+		 size_t errlen);
+
+/* Reads (at most CONFIG_MAX_BYTES) and parses a file; err as above. */
+int config_load(const char *path, struct nimbusd_config *cfg, char *err,
+		size_t errlen);
+
+#endif

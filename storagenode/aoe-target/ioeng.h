@@ -1,0 +1,38 @@
+/* ioeng.h - aoetd's disk I/O engine: io_uring with many operations in
+ * flight, completion signalled on an eventfd the event loop polls. Each
+ * operation carries an opaque pointer handed back on completion.
+ */
+#ifndef NIMBUS_AOETD_IOENG_H
+#define NIMBUS_AOETD_IOENG_H
+
+#include <liburing.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct ioeng {
+	struct io_uring ring;
+	int efd;           /* readable when completions are pending */
+	unsigned queued;   /* prepared but not yet submitted */
+	unsigned inflight; /* submitted, not yet completed */
+};
+
+int ioeng_init(struct ioeng *e, unsigned depth);
+void ioeng_exit(struct ioeng *e);
+
+/* Queue operations (submitted by ioeng_submit, or at once when the ring is
+ * full). Return 0 or a negative errno. */
+int ioeng_read(struct ioeng *e, int fd, void *buf, size_t len, uint64_t off,
+	       void *ud);
+int ioeng_write(struct ioeng *e, int fd, const void *buf, size_t len,
+		uint64_t off, void *ud);
+int ioeng_fdatasync(struct ioeng *e, int fd, void *ud);
+
+int ioeng_submit(struct ioeng *e);
+
+/* Calls cb(ctx, ud, res) for every finished operation (res: bytes or a
+ * negative errno); returns how many. Clears the eventfd. */
+unsigned ioeng_reap(struct ioeng *e, void (*cb)(void *ctx, void *ud, int res),
+		    void *ctx);
+
+#endif

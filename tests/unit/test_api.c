@@ -1,0 +1,668 @@
+/* confignode/api*.c driven directly (no sockets): request validation (bad
+ * JSON, missing fields, oversize bodies), conflicts naming the holder, the
+ * all-or-nothing node changes with provisioning steps that fail (a mock
+ * prov_ops), reports and their source-address rule, lifecycle events. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "../../confignode/api.h"
+#include "log.h"
+
+/* --- a mock of F's provisioning, recording calls ------------------------- */
+
+struct mock {
+	int write_calls, add_calls, remove_calls;
+	size_t last_n;                  /* nodes in the last write_files */
+	char last_names[512];           /* their names, space-separated */
+	char last_add[PROV_NAME_MAX], last_remove[PROV_NAME_MAX];
+	char last_image[PROV_NAME_MAX]; /* image of the last omapi_add */
+	int fail_write, fail_add, fail_remove; /* errno to return once */
+};
+
+static struct mock m;
+
+static int mock_write(const struct prov_config *c, const struct prov_node *n, size_t cnt)
+{
+	(void)c;
+	m.write_calls++;
+	m.last_n = cnt;
+	m.last_names[0] = '\0';
+	for (size_t i = 0; i < cnt; i++) {
+		strcat(m.last_names, n[i].name);
+		strcat(m.last_names, " ");
+	}
+	if (m.fail_write) {
+		int rc = -m.fail_write;
+
+		m.fail_write = 0;
+		return rc;
+	}
+	return 0;
+}
+
+static int mock_add(const struct prov_config *c, const struct prov_node *n)
+{
+	(void)c;
+	m.add_calls++;
+	snprintf(m.last_add, sizeof(m.last_add), "%s", n->name);
+	snprintf(m.last_image, sizeof(m.last_image), "%s", n->image.name);
+	if (m.fail_add) {
+		int rc = -m.fail_add;
+
+		m.fail_add = 0;
+		return rc;
+	}
+	return 0;
+}
+
+static int mock_remove(const struct prov_config *c, const struct prov_node *n)
+{
+	(void)c;
+	m.remove_calls++;
+	snprintf(m.last_remove, sizeof(m.last_remove), "%s", n->name);
+	if (m.fail_remove) {
+		int rc = -m.fail_remove;
+
+		m.fail_remove = 0;
+		return rc;
+	}
+	return 0;
+}
+
+static int mock_validate(const struct prov_config *c, const struct prov_node *n)
+{
+	(void)c;
+	(void)n;
+	return 0;
+}
+
+static const struct prov_ops mock_ops = {
+	.write_files = mock_write, .omapi_add = mock_add, .omapi_remove = mock_remove,
+	.node_validate = mock_validate,
+};
+
+static int64_t clock_now;
+static int64_t fake_now(void)
+{
+	return clock_now;
+}
+
+/* --- fixture ------------------------------------------------------------ */
+
+struct fx {
+	char dir[64];
+	struct nimbusd_config cfg;
+	struct api_ctx ctx;
+};
+
+static const char conf[] =
+	"subnet 10.77.0.0/24\naddress 10.77.0.1\npool 10.77.0.10 10.77.0.12\n"
+	"dynamic-range 10.77.0.100 10.77.0.199\nomapi-port 7911\n"
+	"omapi-key k HMAC-MD5 c2VjcmV0\nlost-after 60\n";
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	char err[256], path[128];
+	struct db *db;
+
+	log_init("test_api", LOG_LVL_ERR + 0, 0);
+	memset(&m, 0, sizeof(m));
+	clock_now = 1000;
+	snprintf(f->dir, sizeof(f->dir), "/tmp/test_api.XXXXXX");
+	if (!mkdtemp(f->dir))
+		return -1;
+	config_defaults(&f->cfg);
+	if (config_parse(conf, &f->cfg, err, sizeof(err)) < 0) {
+		fprintf(stderr, "config: %s\n", err);
+		return -1;
+	}
+	snprintf(path, sizeof(path), "%s/nimbus.db", f->dir);
+	if (db_open(path, &db) < 0)
+		return -1;
+	f->ctx = (struct api_ctx){ .db = db, .cfg = &f->cfg, .prov = &mock_ops, .now = fake_now };
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+	char cmd[128];
+
+	db_close(f->ctx.db);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
+	if (system(cmd) != 0)
+		return -1;
+	free(f);
+	return 0;
+}
+
+/* call: one request; returns the status, *body the reply (caller frees). */
+static int call_from(struct fx *f, enum api_origin o, uint32_t peer, const char *method,
+		     const char *path, const char *body, json_t **reply)
+{
+	struct api_request req = { .origin = o, .method = method, .path = path, .body = body,
+				   .body_len = body ? strlen(body) : 0, .peer_ip = peer };
+	struct api_response resp = { 0 };
+
+	api_handle(&f->ctx, &req, &resp);
+	assert_non_null(resp.body);
+	if (reply)
+		*reply = resp.body;
+	else
+		json_decref(resp.body);
+	return resp.status;
+}
+
+static int call(struct fx *f, const char *method, const char *path, const char *body)
+{
+	return call_from(f, API_ADMIN, 0, method, path, body, NULL);
+}
+
+/* expect: status and a substring of the error message. */
+static void expect_err(struct fx *f, enum api_origin o, uint32_t peer, const char *method,
+		       const char *path, const char *body, int status, const char *msg,
+		       int line)
+{
+	json_t *r;
+	int st = call_from(f, o, peer, method, path, body, &r);
+	const char *e = json_string_value(json_object_get(r, "error"));
+
+	if (st != status || !e || !strstr(e, msg))
+		fail_msg("line %d: %s %s %.60s: status %d error '%s', want %d '%s'", line, method,
+			 path, body ? body : "", st, e ? e : "(none)", status, msg);
+	json_decref(r);
+}
+#define EXPECT(method, path, body, status, msg) \
+	expect_err(f, API_ADMIN, 0, method, path, body, status, msg, __LINE__)
+#define EXPECT_REPORT(peer, body, status, msg) \
+	expect_err(f, API_REPORT, peer, "POST", "/v1/report", body, status, msg, __LINE__)
+
+static const char *node_state(struct fx *f, const char *name)
+{
+	static char st[32];
+	char path[96];
+	json_t *r;
+
+	snprintf(path, sizeof(path), "/v1/nodes/%s", name);
+	if (call_from(f, API_ADMIN, 0, "GET", path, NULL, &r) != 200) {
+		json_decref(r);
+		return "absent";
+	}
+	snprintf(st, sizeof(st), "%s", json_string_value(json_object_get(r, "state")));
+	json_decref(r);
+	return st;
+}
+
+static void with_images(struct fx *f)
+{
+	assert_int_equal(call(f, "POST", "/v1/images",
+			      "{\"name\":\"st1\",\"kernel\":\"images/st1/vmlinuz\","
+			      "\"initrd\":\"images/st1/initrd.gz\",\"cmdline\":\"console=ttyS0\"}"), 201);
+	assert_int_equal(call(f, "POST", "/v1/images",
+			      "{\"name\":\"xen1\",\"kernel\":\"hw/vmlinuz\",\"xen\":\"hw/xen.gz\","
+			      "\"xen_cmdline\":\"dom0_mem=512M\"}"), 201);
+	assert_int_equal(call(f, "PUT", "/v1/roles/storage", "{\"image\":\"st1\"}"), 200);
+	assert_int_equal(call(f, "PUT", "/v1/roles/hw", "{\"image\":\"xen1\"}"), 200);
+}
+
+#define WEB1 "{\"name\":\"web1\",\"mac\":\"52:54:00:aa:00:01\",\"role\":\"storage\"}"
+
+/* --- request validation -------------------------------------------------- */
+
+static void test_bad_requests(void **state)
+{
+	struct fx *f = *state;
+	char *big;
+
+	with_images(f);
+	EXPECT("POST", "/v1/nodes", NULL, 400, "body is empty");
+	EXPECT("POST", "/v1/nodes", "", 400, "body is empty");
+	EXPECT("POST", "/v1/nodes", "{\"name\":", 400, "bad JSON at line 1");
+	EXPECT("POST", "/v1/nodes", "[1,2]", 400, "must be a JSON object");
+	EXPECT("POST", "/v1/nodes", "\"web1\"", 400, "bad JSON");
+	EXPECT("POST", "/v1/nodes", "{\"name\":\"a\",\"name\":\"b\"}", 400, "duplicate");
+	EXPECT("POST", "/v1/nodes", "{\"mac\":\"52:54:00:aa:00:01\",\"role\":\"hw\"}", 400,
+	       "missing field 'name'");
+	EXPECT("POST", "/v1/nodes", "{\"name\":\"web1\",\"mac\":\"52:54:00:aa:00:01\"}", 400,
+	       "missing field 'role'");
+	EXPECT("POST", "/v1/nodes", "{\"name\":\"web1\",\"role\":\"hw\"}", 400,
+	       "exactly one of 'mac' and 'discovered'");
+	EXPECT("POST", "/v1/nodes", "{\"name\":7,\"mac\":\"52:54:00:aa:00:01\",\"role\":\"hw\"}",
+	       400, "field 'name' must be a string");
+	EXPECT("POST", "/v1/nodes",
+	       "{\"name\":\"web1\",\"mac\":\"52:54:00:aa:00:01\",\"role\":\"hw\",\"owner\":\"x\"}",
+	       400, "unknown field 'owner'");
+	EXPECT("POST", "/v1/nodes",
+	       "{\"name\":\"we\\u0000b\",\"mac\":\"52:54:00:aa:00:01\",\"role\":\"hw\"}", 400,
+	       "NUL");
+	EXPECT("POST", "/v1/nodes", "{\"name\":\"-web\",\"mac\":\"52:54:00:aa:00:01\",\"role\":\"hw\"}",
+	       400, "bad node name '-web'");
+	EXPECT("POST", "/v1/nodes", "{\"name\":\"web1\",\"mac\":\"52:54:00:aa:00\",\"role\":\"hw\"}",
+	       400, "bad mac '52:54:00:aa:00'");
+	EXPECT("POST", "/v1/nodes", "{\"name\":\"web1\",\"mac\":\"ff:ff:ff:ff:ff:ff\",\"role\":\"hw\"}",
+	       400, "multicast/broadcast");
+	EXPECT("POST", "/v1/nodes", "{\"name\":\"web1\",\"mac\":\"00:00:00:00:00:00\",\"role\":\"hw\"}",
+	       400, "all-zero");
+	EXPECT("POST", "/v1/nodes", "{\"name\":\"web1\",\"mac\":\"52:54:00:aa:00:01\",\"role\":\"db\"}",
+	       400, "bad role 'db'");
+	EXPECT("POST", "/v1/nodes",
+	       "{\"name\":\"web1\",\"mac\":\"52:54:00:aa:00:01\",\"role\":\"hw\",\"ip\":\"10.77.0.300\"}",
+	       400, "bad ip '10.77.0.300'");
+	EXPECT("POST", "/v1/nodes",
+	       "{\"name\":\"web1\",\"mac\":\"52:54:00:aa:00:01\",\"role\":\"hw\",\"ip\":\"10.77.0.150\"}",
+	       400, "ip 10.77.0.150 is inside the dynamic range");
+	EXPECT("POST", "/v1/nodes",
+	       "{\"name\":\"web1\",\"mac\":\"52:54:00:aa:00:01\",\"role\":\"hw\",\"image\":\"../x\"}",
+	       400, "bad image name '../x'");
+	EXPECT("POST", "/v1/images", "{\"name\":\"i\",\"kernel\":\"/boot/vmlinuz\"}", 400,
+	       "bad kernel path '/boot/vmlinuz'");
+	EXPECT("POST", "/v1/images", "{\"name\":\"i\",\"kernel\":\"k\",\"cmdline\":\"a;reboot\"}", 400,
+	       "bad cmdline 'a;reboot'");
+	EXPECT("POST", "/v1/images", "{\"name\":\"i\",\"kernel\":\"k\",\"xen_cmdline\":\"x\"}", 400,
+	       "xen_cmdline given without xen");
+	EXPECT("POST", "/v1/images", "{\"name\":\"st1\",\"kernel\":\"k\"}", 409,
+	       "image st1 already exists");
+	EXPECT("GET", "/v1/nope", NULL, 404, "no such endpoint '/v1/nope'");
+	EXPECT("GET", "/v1/nodes/a/b", NULL, 404, "no such endpoint");
+	EXPECT("PUT", "/v1/nodes", "{}", 405, "method PUT not allowed");
+	EXPECT("POST", "/v1/report", "{}", 404, "no such endpoint"); /* not on the admin socket */
+
+	/* oversize bodies, on both listeners */
+	big = malloc(API_ADMIN_BODY_MAX + 2);
+	memset(big, ' ', API_ADMIN_BODY_MAX + 1);
+	big[API_ADMIN_BODY_MAX + 1] = '\0';
+	EXPECT("POST", "/v1/nodes", big, 413, "larger than 65536");
+	big[API_REPORT_BODY_MAX + 1] = '\0';
+	EXPECT_REPORT(0x0a4d0014, big, 413, "larger than 16384");
+	free(big);
+	/* nothing reached provisioning */
+	assert_int_equal(m.add_calls, 0);
+}
+
+/* --- nodes: add, conflicts, set, remove ------------------------------------ */
+
+static void test_node_add_and_conflicts(void **state)
+{
+	struct fx *f = *state;
+	json_t *r;
+
+	EXPECT("POST", "/v1/nodes", WEB1, 409, "role storage has no default image");
+	with_images(f);
+	m.write_calls = 0;
+	assert_int_equal(call_from(f, API_ADMIN, 0, "POST", "/v1/nodes",
+				   "{\"name\":\"web1\",\"mac\":\"52-54-00-AA-00-01\",\"role\":\"storage\"}",
+				   &r), 201);
+	assert_string_equal(json_string_value(json_object_get(r, "mac")), "52:54:00:aa:00:01");
+	assert_string_equal(json_string_value(json_object_get(r, "ip")), "10.77.0.10");
+	assert_string_equal(json_string_value(json_object_get(r, "boot_image")), "st1");
+	assert_string_equal(json_string_value(json_object_get(r, "state")), "added");
+	json_decref(r);
+	assert_int_equal(m.write_calls, 1);
+	assert_int_equal(m.last_n, 1);
+	assert_int_equal(m.add_calls, 1);
+	assert_string_equal(m.last_add, "web1");
+	assert_string_equal(m.last_image, "st1");
+
+	EXPECT("POST", "/v1/nodes", "{\"name\":\"web2\",\"mac\":\"52:54:00:AA:00:01\",\"role\":\"storage\"}",
+	       409, "mac 52:54:00:aa:00:01 is already used by node web1");
+	EXPECT("POST", "/v1/nodes", "{\"name\":\"web1\",\"mac\":\"52:54:00:aa:00:02\",\"role\":\"storage\"}",
+	       409, "node web1 already exists");
+	EXPECT("POST", "/v1/nodes",
+	       "{\"name\":\"web2\",\"mac\":\"52:54:00:aa:00:02\",\"role\":\"storage\",\"ip\":\"10.77.0.10\"}",
+	       409, "ip 10.77.0.10 is already used by node web1");
+	EXPECT("POST", "/v1/nodes",
+	       "{\"name\":\"web2\",\"mac\":\"52:54:00:aa:00:02\",\"role\":\"storage\",\"ip\":\"10.78.0.10\"}",
+	       400, "ip 10.78.0.10 is outside subnet 10.77.0.0/24");
+	EXPECT("POST", "/v1/nodes",
+	       "{\"name\":\"web2\",\"mac\":\"52:54:00:aa:00:02\",\"role\":\"storage\",\"ip\":\"10.77.0.1\"}",
+	       409, "config node's own address");
+	EXPECT("POST", "/v1/nodes",
+	       "{\"name\":\"web2\",\"mac\":\"52:54:00:aa:00:02\",\"role\":\"storage\",\"image\":\"nosuch\"}",
+	       404, "image nosuch does not exist");
+	EXPECT("POST", "/v1/nodes",
+	       "{\"name\":\"web2\",\"mac\":\"52:54:00:aa:00:02\",\"role\":\"hw\",\"image\":\"st1\"}",
+	       409, "image st1 has no Xen");
+	/* none of the refusals reached provisioning */
+	assert_int_equal(m.add_calls, 1);
+
+	/* the pool (3 addresses) runs out */
+	assert_int_equal(call(f, "POST", "/v1/nodes",
+			      "{\"name\":\"web2\",\"mac\":\"52:54:00:aa:00:02\",\"role\":\"hw\"}"), 201);
+	assert_int_equal(call(f, "POST", "/v1/nodes",
+			      "{\"name\":\"web3\",\"mac\":\"52:54:00:aa:00:03\",\"role\":\"hw\"}"), 201);
+	EXPECT("POST", "/v1/nodes", "{\"name\":\"web4\",\"mac\":\"52:54:00:aa:00:04\",\"role\":\"hw\"}",
+	       409, "pool 10.77.0.10-10.77.0.12 is exhausted");
+	assert_int_equal(call(f, "POST", "/v1/nodes",
+			      "{\"name\":\"web4\",\"mac\":\"52:54:00:aa:00:04\",\"role\":\"hw\",\"ip\":\"10.77.0.50\"}"),
+			 201);
+
+	/* list, in name order */
+	assert_int_equal(call_from(f, API_ADMIN, 0, "GET", "/v1/nodes", NULL, &r), 200);
+	assert_int_equal(json_array_size(json_object_get(r, "nodes")), 4);
+	assert_string_equal(json_string_value(json_object_get(
+		json_array_get(json_object_get(r, "nodes"), 3), "name")), "web4");
+	json_decref(r);
+	EXPECT("GET", "/v1/nodes/ghost", NULL, 404, "no node named ghost");
+	EXPECT("GET", "/v1/nodes/Bad_Name", NULL, 400, "bad node name 'Bad_Name'");
+	/* images in use stay */
+	EXPECT("DELETE", "/v1/images/st1", NULL, 409, "image st1 is the default of role storage");
+}
+
+static void test_rollback(void **state)
+{
+	struct fx *f = *state;
+
+	with_images(f);
+	/* dhcpd.conf generation fails: nothing is added, files rewritten */
+	m.fail_write = EINVAL;
+	EXPECT("POST", "/v1/nodes", WEB1, 500, "writing dhcpd.conf and pxelinux.cfg failed");
+	assert_string_equal(node_state(f, "web1"), "absent");
+	assert_int_equal(m.add_calls, 0);
+	assert_int_equal(m.last_n, 0);      /* the undo write: no nodes */
+
+	/* OMAPI refuses: the database and the files are rolled back */
+	m.fail_add = ECONNREFUSED;
+	EXPECT("POST", "/v1/nodes", WEB1, 502, "dhcpd refused host web1 (mac 52:54:00:aa:00:01)");
+	assert_string_equal(node_state(f, "web1"), "absent");
+	assert_int_equal(m.last_n, 0);
+
+	/* now it works; history has exactly one "added" */
+	assert_int_equal(call(f, "POST", "/v1/nodes", WEB1), 201);
+	{
+		json_t *r, *h;
+
+		call_from(f, API_ADMIN, 0, "GET", "/v1/nodes/web1", NULL, &r);
+		h = json_object_get(r, "history");
+		assert_int_equal(json_array_size(h), 1);
+		assert_string_equal(json_string_value(json_object_get(json_array_get(h, 0), "event")),
+				    "added");
+		json_decref(r);
+	}
+
+	/* remove: OMAPI refuses -> the node stays, files rewritten with it */
+	m.fail_remove = ECONNREFUSED;
+	EXPECT("DELETE", "/v1/nodes/web1", NULL, 502, "dhcpd refused to remove host web1");
+	assert_string_equal(node_state(f, "web1"), "added");
+	assert_int_equal(m.last_n, 1);
+	assert_int_equal(call(f, "DELETE", "/v1/nodes/web1", NULL), 200);
+	assert_string_equal(node_state(f, "web1"), "absent");
+	assert_string_equal(m.last_remove, "web1");
+	assert_int_equal(m.last_n, 0);
+	EXPECT("DELETE", "/v1/nodes/web1", NULL, 404, "no node named web1");
+}
+
+static void test_node_set(void **state)
+{
+	struct fx *f = *state;
+	json_t *r;
+
+	with_images(f);
+	assert_int_equal(call(f, "POST", "/v1/nodes", WEB1), 201);
+	assert_int_equal(call(f, "POST", "/v1/nodes",
+			      "{\"name\":\"web2\",\"mac\":\"52:54:00:aa:00:02\",\"role\":\"storage\"}"), 201);
+	EXPECT("PATCH", "/v1/nodes/web1", "{}", 400, "nothing to change");
+	EXPECT("PATCH", "/v1/nodes/web1", "{\"mac\":\"52:54:00:aa:00:02\"}", 409,
+	       "mac 52:54:00:aa:00:02 is already used by node web2");
+	EXPECT("PATCH", "/v1/nodes/web1", "{\"ip\":\"10.77.0.11\"}", 409,
+	       "ip 10.77.0.11 is already used by node web2");
+	EXPECT("PATCH", "/v1/nodes/web1", "{\"role\":\"hw\",\"image\":\"st1\"}", 409,
+	       "image st1 has no Xen");
+	EXPECT("PATCH", "/v1/nodes/web1", "{\"name\":\"x\"}", 400, "unknown field 'name'");
+	/* same values as its own are no conflict */
+	assert_int_equal(call(f, "PATCH", "/v1/nodes/web1", "{\"mac\":\"52:54:00:aa:00:01\"}"), 200);
+
+	m.remove_calls = 0;
+	assert_int_equal(call_from(f, API_ADMIN, 0, "PATCH", "/v1/nodes/web1",
+				   "{\"mac\":\"52:54:00:aa:00:09\",\"role\":\"hw\",\"ip\":\"10.77.0.40\"}",
+				   &r), 200);
+	assert_string_equal(json_string_value(json_object_get(r, "boot_image")), "xen1");
+	assert_string_equal(json_string_value(json_object_get(r, "ip")), "10.77.0.40");
+	json_decref(r);
+	assert_int_equal(m.remove_calls, 1);    /* the old MAC's host object */
+	assert_string_equal(m.last_image, "xen1");
+
+	/* override then back to the role default */
+	assert_int_equal(call(f, "PATCH", "/v1/nodes/web2", "{\"image\":\"xen1\"}"), 200);
+	assert_string_equal(m.last_image, "xen1");
+	assert_int_equal(call(f, "PATCH", "/v1/nodes/web2", "{\"image\":null}"), 200);
+	assert_string_equal(m.last_image, "st1");
+
+	/* a failing provisioning step leaves the node as it was */
+	m.fail_write = EIO;
+	EXPECT("PATCH", "/v1/nodes/web2", "{\"ip\":\"10.77.0.41\"}", 500, "failed");
+	call_from(f, API_ADMIN, 0, "GET", "/v1/nodes/web2", NULL, &r);
+	assert_string_equal(json_string_value(json_object_get(r, "ip")), "10.77.0.11");
+	json_decref(r);
+}
+
+/* --- reports, events, lost ------------------------------------------------ */
+
+#define IP_WEB1 0x0a4d000a /* 10.77.0.10, from the pool */
+
+static void test_reports(void **state)
+{
+	struct fx *f = *state;
+	json_t *r, *d;
+	char body[256];
+
+	with_images(f);
+	assert_int_equal(call(f, "POST", "/v1/nodes", WEB1), 201);
+
+	/* only reports on the TCP listener */
+	expect_err(f, API_REPORT, IP_WEB1, "GET", "/v1/report", NULL, 405, "POST only", __LINE__);
+	expect_err(f, API_REPORT, IP_WEB1, "GET", "/v1/nodes", NULL, 404, "only POST /v1/report",
+		   __LINE__);
+	expect_err(f, API_REPORT, IP_WEB1, "DELETE", "/v1/nodes/web1", NULL, 404, "no such endpoint",
+		   __LINE__);
+	assert_string_equal(node_state(f, "web1"), "added");
+
+	EXPECT_REPORT(IP_WEB1, "{\"state\":\"booted\"}", 400, "missing field 'mac'");
+	EXPECT_REPORT(IP_WEB1, "{\"mac\":\"52:54:00:aa:00:01\"}", 400, "missing field 'state'");
+	EXPECT_REPORT(IP_WEB1, "{\"mac\":\"52:54:00:aa:00:01\",\"state\":\"pwned\"}", 400,
+		      "bad state 'pwned'");
+	EXPECT_REPORT(IP_WEB1, "{\"mac\":\"ff:ff:ff:ff:ff:ff\",\"state\":\"booted\"}", 400, "bad mac");
+	EXPECT_REPORT(IP_WEB1, "{\"mac\":\"52:54:00:aa:00:01\",\"state\":\"booted\",\"x\":1}", 400,
+		      "unknown field 'x'");
+	EXPECT_REPORT(IP_WEB1, "not json", 400, "bad JSON");
+	/* booted: only from the node's own address */
+	EXPECT_REPORT(0x0a4d004d, "{\"mac\":\"52:54:00:aa:00:01\",\"state\":\"booted\"}", 403,
+		      "mac 52:54:00:aa:00:01 belongs to node web1 at 10.77.0.10, not 10.77.0.77");
+	assert_string_equal(node_state(f, "web1"), "added");
+	EXPECT_REPORT(IP_WEB1, "{\"mac\":\"52:54:00:aa:00:05\",\"state\":\"booted\"}", 404,
+		      "mac 52:54:00:aa:00:05 is not a node");
+	clock_now = 1010;
+	assert_int_equal(call_from(f, API_REPORT, IP_WEB1, "POST", "/v1/report",
+				   "{\"mac\":\"52:54:00:aa:00:01\",\"state\":\"booted\"}", NULL), 200);
+	assert_string_equal(node_state(f, "web1"), "booted");
+
+	/* discovered: unknown MACs only, from inside the subnet, bounded */
+	EXPECT_REPORT(0x0a4d0096, "{\"mac\":\"52:54:00:aa:00:01\",\"state\":\"discovered\"}", 409,
+		      "mac 52:54:00:aa:00:01 is already node web1");
+	EXPECT_REPORT(0xc0a80001, "{\"mac\":\"52:54:00:bb:00:01\",\"state\":\"discovered\"}", 403,
+		      "outside the provisioning subnet");
+	EXPECT_REPORT(0x0a4d0096, "{\"mac\":\"52:54:00:bb:00:01\",\"state\":\"discovered\",\"cpus\":-1}",
+		      400, "field 'cpus' must be an integer");
+	EXPECT_REPORT(0x0a4d0096, "{\"mac\":\"52:54:00:bb:00:01\",\"state\":\"discovered\",\"cpus\":\"2\"}",
+		      400, "field 'cpus' must be an integer");
+	EXPECT_REPORT(0x0a4d0096, "{\"mac\":\"52:54:00:bb:00:01\",\"state\":\"discovered\",\"nics\":[\"x\"]}",
+		      400, "nics[0] is not a MAC");
+	EXPECT_REPORT(0x0a4d0096, "{\"mac\":\"52:54:00:bb:00:01\",\"state\":\"discovered\",\"nics\":\"x\"}",
+		      400, "must be an array");
+	EXPECT_REPORT(0x0a4d0096, "{\"mac\":\"52:54:00:bb:00:01\",\"state\":\"discovered\",\"info\":{\"a\":1}}",
+		      400, "info 'a' must be a printable string");
+	EXPECT_REPORT(0x0a4d0096, "{\"mac\":\"52:54:00:bb:00:01\",\"state\":\"discovered\",\"info\":{\"a\":\"\\n\"}}",
+		      400, "info 'a' must be a printable string");
+	{
+		char many[2048] = "{\"mac\":\"52:54:00:bb:00:01\",\"state\":\"discovered\",\"info\":{";
+
+		for (int i = 0; i < 33; i++)
+			snprintf(many + strlen(many), sizeof(many) - strlen(many), "%s\"k%d\":\"v\"",
+				 i ? "," : "", i);
+		strcat(many, "}}");
+		EXPECT_REPORT(0x0a4d0096, many, 400, "has 33 keys (at most 32)");
+	}
+	assert_int_equal(call_from(f, API_REPORT, 0x0a4d0096, "POST", "/v1/report",
+				   "{\"mac\":\"52-54-00-BB-00-01\",\"state\":\"discovered\",\"cpus\":2,"
+				   "\"memory_mb\":512,\"nics\":[\"52:54:00:BB:00:01\"],"
+				   "\"info\":{\"vendor\":\"QEMU\"}}", NULL), 200);
+	assert_int_equal(call_from(f, API_ADMIN, 0, "GET", "/v1/discovered", NULL, &r), 200);
+	d = json_array_get(json_object_get(r, "discovered"), 0);
+	assert_string_equal(json_string_value(json_object_get(d, "mac")), "52:54:00:bb:00:01");
+	assert_string_equal(json_string_value(json_object_get(d, "ip")), "10.77.0.150");
+	assert_int_equal(json_integer_value(json_object_get(d, "cpus")), 2);
+	assert_string_equal(json_string_value(json_array_get(json_object_get(d, "nics"), 0)),
+			    "52:54:00:bb:00:01");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(d, "info"), "vendor")),
+			    "QEMU");
+	json_decref(r);
+
+	/* adopt it */
+	EXPECT("POST", "/v1/nodes",
+	       "{\"name\":\"disc2\",\"discovered\":\"52:54:00:bb:00:02\",\"role\":\"storage\"}", 404,
+	       "no discovered machine with mac 52:54:00:bb:00:02");
+	EXPECT("POST", "/v1/nodes",
+	       "{\"name\":\"disc1\",\"discovered\":\"52:54:00:bb:00:01\",\"mac\":\"52:54:00:bb:00:01\","
+	       "\"role\":\"storage\"}", 400, "exactly one");
+	assert_int_equal(call(f, "POST", "/v1/nodes",
+			      "{\"name\":\"disc1\",\"discovered\":\"52:54:00:bb:00:01\",\"role\":\"storage\"}"),
+			 201);
+	assert_int_equal(call_from(f, API_ADMIN, 0, "GET", "/v1/discovered", NULL, &r), 200);
+	assert_int_equal(json_array_size(json_object_get(r, "discovered")), 0);
+	json_decref(r);
+
+	/* the number of discovered machines is bounded */
+	for (int i = 0; i < API_DISCOVERED_MAX; i++) {
+		snprintf(body, sizeof(body),
+			 "{\"mac\":\"52:54:01:00:%02x:%02x\",\"state\":\"discovered\"}", i >> 8, i & 0xff);
+		assert_int_equal(call_from(f, API_REPORT, 0x0a4d0096, "POST", "/v1/report", body,
+					   NULL), 200);
+	}
+	EXPECT_REPORT(0x0a4d0096, "{\"mac\":\"52:54:02:00:00:01\",\"state\":\"discovered\"}", 507,
+		      "too many discovered machines");
+	/* a known one may still update */
+	assert_int_equal(call_from(f, API_REPORT, 0x0a4d0096, "POST", "/v1/report",
+				   "{\"mac\":\"52:54:01:00:00:01\",\"state\":\"discovered\",\"cpus\":8}",
+				   NULL), 200);
+}
+
+static void test_events_and_lost(void **state)
+{
+	struct fx *f = *state;
+	json_t *r, *h;
+	uint8_t mac[MAC_LEN];
+
+	with_images(f);
+	assert_int_equal(call(f, "POST", "/v1/nodes", WEB1), 201);
+	EXPECT("POST", "/v1/events", "{\"event\":\"booted\",\"mac\":\"52:54:00:aa:00:01\"}", 400,
+	       "bad event 'booted'");
+	EXPECT("POST", "/v1/events", "{\"event\":\"dhcp\",\"mac\":\"nope\"}", 400, "bad mac 'nope'");
+	EXPECT("POST", "/v1/events", "{\"event\":\"dhcp\",\"mac\":\"52:54:00:aa:00:01\",\"ip\":\"x\"}",
+	       400, "bad ip 'x'");
+	EXPECT("GET", "/v1/events", NULL, 405, "POST");
+	/* unknown MACs (discovery leases) are accepted and ignored */
+	assert_int_equal(call(f, "POST", "/v1/events",
+			      "{\"event\":\"dhcp\",\"mac\":\"52:54:00:ee:00:01\",\"ip\":\"10.77.0.120\"}"),
+			 202);
+	/* lost needs a sign of life first */
+	clock_now = 5000;
+	assert_int_equal(api_check_lost(&f->ctx), 0);
+	assert_string_equal(node_state(f, "web1"), "added");
+
+	clock_now = 5001;
+	assert_int_equal(call(f, "POST", "/v1/events",
+			      "{\"event\":\"dhcp\",\"mac\":\"52:54:00:aa:00:01\",\"ip\":\"10.77.0.10\"}"),
+			 200);
+	assert_string_equal(node_state(f, "web1"), "dhcp");
+	assert_int_equal(mac_parse("52:54:00:aa:00:01", mac), 0);
+	clock_now = 5002;
+	assert_int_equal(api_node_event(&f->ctx, mac, NODE_EV_CONFIG_FETCHED, "pxelinux.cfg read"), 0);
+	/* pxelinux reading twice: no second history entry */
+	assert_int_equal(api_node_event(&f->ctx, mac, NODE_EV_CONFIG_FETCHED, "again"), 0);
+	clock_now = 5003;
+	assert_int_equal(call_from(f, API_REPORT, IP_WEB1, "POST", "/v1/report",
+				   "{\"mac\":\"52:54:00:aa:00:01\",\"state\":\"booted\"}", NULL), 200);
+	/* periodic reports keep it alive */
+	clock_now = 5050;
+	assert_int_equal(call_from(f, API_REPORT, IP_WEB1, "POST", "/v1/report",
+				   "{\"mac\":\"52:54:00:aa:00:01\",\"state\":\"booted\"}", NULL), 200);
+	clock_now = 5100;
+	assert_int_equal(api_check_lost(&f->ctx), 0);
+	clock_now = 5111;
+	assert_int_equal(api_check_lost(&f->ctx), 1);
+	assert_string_equal(node_state(f, "web1"), "lost");
+	assert_int_equal(api_check_lost(&f->ctx), 0);    /* once */
+
+	call_from(f, API_ADMIN, 0, "GET", "/v1/nodes/web1", NULL, &r);
+	h = json_object_get(r, "history");
+	assert_int_equal(json_array_size(h), 5);
+	{
+		static const char *const want[] = { "added", "dhcp", "config-fetched", "booted",
+						    "lost" };
+		static const int64_t at[] = { 1000, 5001, 5002, 5003, 5111 };
+
+		for (size_t i = 0; i < 5; i++) {
+			json_t *e = json_array_get(h, i);
+
+			assert_string_equal(json_string_value(json_object_get(e, "event")), want[i]);
+			assert_int_equal(json_integer_value(json_object_get(e, "at")), at[i]);
+		}
+	}
+	assert_int_equal(json_integer_value(json_object_get(r, "state_at")), 5111);
+	json_decref(r);
+	assert_int_equal(api_node_event(&f->ctx, (uint8_t[]){ 0x52, 0, 0, 0, 0, 9 },
+					 NODE_EV_DHCP, ""), -ENOENT);
+}
+
+static void test_roles_images(void **state)
+{
+	struct fx *f = *state;
+	json_t *r;
+
+	with_images(f);
+	EXPECT("PUT", "/v1/roles/db", "{\"image\":\"st1\"}", 404, "no role named 'db'");
+	EXPECT("PUT", "/v1/roles/hw", "{\"image\":\"st1\"}", 409, "image st1 has no Xen");
+	EXPECT("PUT", "/v1/roles/hw", "{\"image\":\"nosuch\"}", 404, "image nosuch does not exist");
+	EXPECT("PUT", "/v1/roles/hw", "{}", 400, "missing field 'image'");
+	assert_int_equal(call_from(f, API_ADMIN, 0, "GET", "/v1/roles", NULL, &r), 200);
+	assert_int_equal(json_array_size(json_object_get(r, "roles")), 2);
+	json_decref(r);
+	/* changing a role's image regenerates its nodes' files */
+	assert_int_equal(call(f, "POST", "/v1/nodes", WEB1), 201);
+	assert_int_equal(call(f, "POST", "/v1/images", "{\"name\":\"st2\",\"kernel\":\"st2/vmlinuz\"}"),
+			 201);
+	m.write_calls = 0;
+	assert_int_equal(call(f, "PUT", "/v1/roles/storage", "{\"image\":\"st2\"}"), 200);
+	assert_int_equal(m.write_calls, 1);
+	assert_int_equal(call_from(f, API_ADMIN, 0, "GET", "/v1/images/st2", NULL, &r), 200);
+	assert_string_equal(json_string_value(json_object_get(r, "kernel")), "st2/vmlinuz");
+	json_decref(r);
+	assert_int_equal(call(f, "PATCH", "/v1/nodes/web1", "{\"image\":\"st1\"}"), 200);
+	EXPECT("DELETE", "/v1/images/st1", NULL, 409, "image st1 is used by node web1");
+	assert_int_equal(call(f, "PATCH", "/v1/nodes/web1", "{\"image\":\"\"}"), 200);
+	assert_int_equal(call(f, "DELETE", "/v1/images/st1", NULL), 200);
+	EXPECT("GET", "/v1/images/st1", NULL, 404, "image st1 does not exist");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_bad_requests, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_node_add_and_conflicts, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rollback, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_node_set, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reports, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_events_and_lost, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_roles_images, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

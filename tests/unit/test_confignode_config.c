@@ -1,0 +1,196 @@
+/* confignode/config.c: nimbusd's configuration parser, from text (no I/O):
+ * a full good file, then one bad line at a time; every error names the
+ * line and the bad value. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "../../confignode/config.h"
+
+static const char good[] =
+	"# nimbusd\n"
+	"subnet 10.77.0.0/24\n"
+	"address 10.77.0.1     # next-server\n"
+	"pool 10.77.0.10 10.77.0.99\n"
+	"\tdynamic-range 10.77.0.100 10.77.0.199\n"
+	"listen-report 10.77.0.1:8081\n"
+	"socket /run/nimbus/test.sock\n"
+	"socket-mode 0600\n"
+	"database /var/lib/nimbus/test.db\n"
+	"tftp-root /srv/tftp\n"
+	"dhcpd-conf /etc/dhcp/dhcpd.conf\n"
+	"dhcpd /usr/sbin/dhcpd\n"
+	"omapi-port 7911\n"
+	"omapi-key omapi_key HMAC-MD5 c2VjcmV0IGtleQ==\n"
+	"dhcp-hook /usr/local/bin/nimbus\n"
+	"discovery-kernel nimbus/discovery/vmlinuz\n"
+	"discovery-initrd /srv/tftp/nimbus/discovery/initrd.gz\n"
+	"discovery-cmdline console=ttyS0  quiet   \n"
+	"lost-after 90\n"
+	"\n";
+
+static void test_good(void **state)
+{
+	struct nimbusd_config c;
+	char err[256] = "";
+	char a[INET_ADDRSTRLEN];
+
+	(void)state;
+	config_defaults(&c);
+	if (config_parse(good, &c, err, sizeof(err)) != 0)
+		fail_msg("good config refused: %s", err);
+	assert_int_equal(c.prefix, 24);
+	assert_string_equal(inet_ntop(AF_INET, &c.prov.subnet, a, sizeof(a)), "10.77.0.0");
+	assert_string_equal(inet_ntop(AF_INET, &c.prov.netmask, a, sizeof(a)), "255.255.255.0");
+	assert_string_equal(inet_ntop(AF_INET, &c.prov.address, a, sizeof(a)), "10.77.0.1");
+	assert_string_equal(inet_ntop(AF_INET, &c.prov.pool_start, a, sizeof(a)), "10.77.0.100");
+	assert_string_equal(inet_ntop(AF_INET, &c.prov.pool_end, a, sizeof(a)), "10.77.0.199");
+	assert_int_equal(c.node_pool_start, 0x0a4d000a);
+	assert_int_equal(c.node_pool_end, 0x0a4d0063);
+	assert_int_equal(c.prov.report_port, 8081);
+	assert_string_equal(c.socket, "/run/nimbus/test.sock");
+	assert_string_equal(c.prov.admin_socket, "/run/nimbus/test.sock");
+	assert_int_equal(c.socket_mode, 0600);
+	assert_string_equal(c.database, "/var/lib/nimbus/test.db");
+	assert_string_equal(c.prov.tftp_root, "/srv/tftp");
+	assert_int_equal(c.prov.omapi_port, 7911);
+	assert_string_equal(c.prov.omapi_key_name, "omapi_key");
+	assert_string_equal(c.prov.omapi_algorithm, "HMAC-MD5");
+	assert_string_equal(c.prov.omapi_secret, "c2VjcmV0IGtleQ==");
+	assert_string_equal(c.prov.dhcp_hook, "/usr/local/bin/nimbus");
+	assert_string_equal(c.prov.discovery.kernel, "nimbus/discovery/vmlinuz");
+	assert_string_equal(c.prov.discovery.initrd, "/srv/tftp/nimbus/discovery/initrd.gz");
+	/* inner spaces kept, trailing ones trimmed */
+	assert_string_equal(c.prov.discovery.cmdline, "console=ttyS0  quiet");
+	assert_int_equal(c.lost_after, 90);
+	assert_string_equal(c.prov.bios_loader, "pxelinux.0");
+}
+
+static void test_defaults(void **state)
+{
+	struct nimbusd_config c;
+	char err[256] = "";
+
+	(void)state;
+	config_defaults(&c);
+	assert_int_equal(config_parse("subnet 10.9.0.0/16\naddress 10.9.0.1\n"
+				      "pool 10.9.1.1 10.9.1.250\n"
+				      "dynamic-range 10.9.2.1 10.9.2.250\nomapi-port 0\n",
+				      &c, err, sizeof(err)), 0);
+	assert_int_equal(c.prov.report_port, 8080);
+	/* listen-report defaults to the config node's address */
+	assert_int_equal(c.report_ip.s_addr, c.prov.address.s_addr);
+	assert_string_equal(c.socket, "/run/nimbus/nimbusd.sock");
+	assert_int_equal(c.socket_mode, 0660);
+	assert_int_equal(c.lost_after, 120);
+	assert_string_equal(c.prov.dhcpd_bin, "/usr/sbin/dhcpd");
+}
+
+struct bad_case {
+	const char *find;     /* line of good to replace ... */
+	const char *replace;  /* ... with this ("" deletes it) */
+	const char *message;  /* expected in the error */
+};
+
+static const struct bad_case bad[] = {
+	{ "lost-after 90\n", "frobnicate 1\n", "line 19: unknown key 'frobnicate'" },
+	{ "subnet 10.77.0.0/24\n", "subnet 10.77.0.1/24\n", "'10.77.0.1/24'" },
+	{ "subnet 10.77.0.0/24\n", "subnet 10.77.0.0/31\n", "'10.77.0.0/31'" },
+	{ "subnet 10.77.0.0/24\n", "subnet 10.77.0.0/24 extra\n", "'subnet' takes 1 value, got 2" },
+	{ "subnet 10.77.0.0/24\n", "", "missing required key 'subnet'" },
+	{ "address 10.77.0.1     # next-server\n", "address 10.77.0.300\n", "'10.77.0.300'" },
+	{ "address 10.77.0.1     # next-server\n", "address 10.78.0.1\n",
+	  "address 10.78.0.1 is not inside subnet" },
+	{ "address 10.77.0.1     # next-server\n", "address 10.77.0.50\n",
+	  "address 10.77.0.50 is inside pool" },
+	{ "pool 10.77.0.10 10.77.0.99\n", "pool 10.77.0.99 10.77.0.10\n",
+	  "start 10.77.0.99 is after end 10.77.0.10" },
+	{ "pool 10.77.0.10 10.77.0.99\n", "pool 10.77.0.10 10.78.0.99\n", "not inside subnet" },
+	{ "pool 10.77.0.10 10.77.0.99\n", "pool 10.77.0.10\n", "'pool' takes 2 values, got 1" },
+	{ "pool 10.77.0.10 10.77.0.99\n", "", "missing required key 'pool'" },
+	{ "\tdynamic-range 10.77.0.100 10.77.0.199\n", "dynamic-range 10.77.0.90 10.77.0.199\n",
+	  "overlaps pool" },
+	{ "listen-report 10.77.0.1:8081\n", "listen-report 10.77.0.1\n", "'10.77.0.1'" },
+	{ "listen-report 10.77.0.1:8081\n", "listen-report 10.77.0.1:70000\n", "'10.77.0.1:70000'" },
+	{ "socket /run/nimbus/test.sock\n", "socket run/x.sock\n", "'run/x.sock'" },
+	{ "socket-mode 0600\n", "socket-mode 0999\n", "'0999'" },
+	{ "database /var/lib/nimbus/test.db\n", "database /var/lib/../x.db\n", "'/var/lib/../x.db'" },
+	{ "tftp-root /srv/tftp\n", "tftp-root /srv/tftp;rm\n", "'/srv/tftp;rm'" },
+	{ "omapi-port 7911\n", "omapi-port seven\n", "'seven'" },
+	{ "omapi-key omapi_key HMAC-MD5 c2VjcmV0IGtleQ==\n", "omapi-key k HMAC-MD4 abc=\n",
+	  "'HMAC-MD4'" },
+	{ "omapi-key omapi_key HMAC-MD5 c2VjcmV0IGtleQ==\n", "omapi-key k HMAC-MD5 a\"b\n",
+	  "not base64" },
+	{ "omapi-key omapi_key HMAC-MD5 c2VjcmV0IGtleQ==\n", "", "needs an omapi-key" },
+	{ "discovery-kernel nimbus/discovery/vmlinuz\n", "discovery-kernel ../vmlinuz\n",
+	  "'../vmlinuz'" },
+	{ "discovery-cmdline console=ttyS0  quiet   \n", "discovery-cmdline a\"; b\n", "'a\"; b'" },
+	{ "discovery-cmdline console=ttyS0  quiet   \n", "discovery-cmdline a --- b\n", "'a --- b'" },
+	{ "lost-after 90\n", "lost-after 0\n", "'0'" },
+	{ "lost-after 90\n", "lost-after -5\n", "'-5'" },
+	{ "lost-after 90\n", "lost-after 5\x01\n", "control character" },
+};
+
+static void test_bad(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char text[2048], err[256] = "";
+		const char *at = strstr(good, bad[i].find);
+		struct nimbusd_config c;
+		int rc;
+
+		assert_non_null(at);
+		snprintf(text, sizeof(text), "%.*s%s%s", (int)(at - good), good, bad[i].replace,
+			 at + strlen(bad[i].find));
+		config_defaults(&c);
+		rc = config_parse(text, &c, err, sizeof(err));
+		if (rc != -EINVAL)
+			fail_msg("bad case %zu (%s): rc %d", i, bad[i].replace, rc);
+		if (!strstr(err, bad[i].message))
+			fail_msg("bad case %zu: error '%s' lacks '%s'", i, err, bad[i].message);
+	}
+}
+
+static void test_long_line(void **state)
+{
+	char text[4000], err[256];
+	struct nimbusd_config c;
+
+	(void)state;
+	memset(text, 'a', sizeof(text) - 1);
+	text[sizeof(text) - 1] = '\0';
+	config_defaults(&c);
+	assert_int_equal(config_parse(text, &c, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "line 1: line longer than"));
+}
+
+static void test_load_missing(void **state)
+{
+	struct nimbusd_config c;
+	char err[256];
+
+	(void)state;
+	config_defaults(&c);
+	assert_int_equal(config_load("/nonexistent/nimbusd.conf", &c, err, sizeof(err)), -ENOENT);
+	assert_non_null(strstr(err, "/nonexistent/nimbusd.conf"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_good),
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_bad),
+		cmocka_unit_test(test_long_line),
+		cmocka_unit_test(test_load_missing),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

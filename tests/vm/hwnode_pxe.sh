@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# timeout: 720
+# The hardware node end to end (issue 4): the config node runs the real
+# nimbusd, isc-dhcpd and in.tftpd; the hwnode image is registered as an
+# image with Xen and added as the hw role's; a machine added as node hw1
+# (role hw) PXE-boots: iPXE -> dhcpd -> in.tftpd -> pxelinux.0 ->
+# pxelinux.cfg/01-<mac> -> mboot.c32 -> Xen + dom0 kernel + our initramfs ->
+# root over AoE from two storage nodes (aoetd) -> dom0 gets its fixed
+# address by DHCP, runs `xl info` and reports booted to nimbusd;
+# `nimbus node show hw1` says booted. Then one storage node is stopped:
+# dom0 keeps running and the node stays booted.
+set -u
+. "$NIMBUS_TOP/tests/lib/lab.sh"
+. "$NIMBUS_TOP/tests/lib/guest.sh"
+. "$NIMBUS_TOP/tests/vm/hwnode_common.bash"
+lab_init
+
+NIMBUSD=$NIMBUS_BIN/nimbusd
+NIMBUS=$NIMBUS_BIN/nimbus
+SERVICES=$NIMBUS_TOP/scripts/provision-services
+lab_need "$NIMBUSD" "$NIMBUS" "$SERVICES" /usr/sbin/dhcpd /usr/sbin/in.tftpd qemu-system-x86_64
+[ -r /usr/lib/ipxe/qemu/efi-e1000.rom ] || lab_fail "no iPXE ROM for e1000 (package ipxe-qemu)"
+
+W=$LAB_DIR
+SERVER=10.77.0.1
+MAC=$(guest_mac hw1-0)
+
+hw_boot_files
+ok "hardware-node boot files built (initramfs, dom0 image, Xen, kernel)"
+
+# --- config node ------------------------------------------------------------------
+lab_netns cn
+lab_bridge cn br0
+lab_addr cn br0 $SERVER/24
+mkdir -p "$W/tftp" && chmod 755 "$W/tftp"
+"$NIMBUS_TOP/pxe/install-tftp-root" "$W/tftp" >"$W/tftp-root.log" 2>&1 ||
+	lab_fail "pxe/install-tftp-root failed: $(tail -n 3 "$W/tftp-root.log")"
+# The hardware nodes' boot files, as an image directory of the TFTP root
+# (in.tftpd --secure chroots there and serves world-readable files only).
+mkdir -p "$W/tftp/images/hw"
+install -m 0644 "$HW/xen.gz" "$HW/vmlinuz" "$HW/initrd.gz" "$W/tftp/images/hw/"
+: >"$W/site.conf"
+cat >"$W/nimbusd.conf" <<EOF
+# nimbusd for tests/vm/hwnode_pxe.sh
+subnet 10.77.0.0/24
+address $SERVER
+pool 10.77.0.10 10.77.0.49
+dynamic-range 10.77.0.100 10.77.0.199
+listen-report $SERVER:8080
+socket $W/nimbusd.sock
+database $W/nimbus.db
+tftp-root $W/tftp
+dhcpd-conf $W/dhcpd.conf
+dhcpd /usr/sbin/dhcpd
+dhcpd-include $W/site.conf
+dhcp-hook $NIMBUS
+omapi-port 7911
+omapi-key omapi_key HMAC-MD5 $(head -c 32 /dev/urandom | base64)
+discovery-kernel nimbus/discovery/vmlinuz
+discovery-initrd nimbus/discovery/initrd.gz
+discovery-cmdline console=ttyS0
+lost-after 900
+EOF
+nimbus() { lab_in cn "$NIMBUS" -s "$W/nimbusd.sock" "$@"; }
+lab_bg cn "$W/nimbusd.log" "$NIMBUSD" -d -c "$W/nimbusd.conf"
+lab_wait 20 nimbus node list || lab_fail "nimbusd does not answer: $(tail -n 5 "$W/nimbusd.log")"
+
+check "image add hwnode (Xen + dom0 kernel + our initramfs)" nimbus image add hwnode \
+	--xen images/hw/xen.gz \
+	--xen-cmdline "console=com1 com1=115200,8n1 dom0_mem=512M,max:512M loglvl=warning guest_loglvl=warning" \
+	--kernel images/hw/vmlinuz --initrd images/hw/initrd.gz \
+	--cmdline "console=hvc0 loglevel=4 nimbus.root=e1.0 nimbus.root_timeout=90"
+check "role hw boots hwnode" nimbus role set-image hw hwnode
+check "node add hw1 --role hw" nimbus node add hw1 --mac "$MAC" --role hw
+nimbus -o json node show hw1 >"$W/hw1.json" 2>&1
+IP=$(sed -n 's/.*"ip": *"\([0-9.]*\)".*/\1/p' "$W/hw1.json" | head -n 1)
+PXEFILE=$W/tftp/pxelinux.cfg/01-${MAC//:/-}
+check "pxelinux.cfg/01-<mac> loads Xen through mboot.c32" grep -q 'KERNEL mboot.c32' "$PXEFILE"
+sed 's/^/#   /' "$PXEFILE"
+
+lab_bg cn "$W/dhcpd.log" "$SERVICES" dhcpd --conf "$W/dhcpd.conf" --leases "$W/dhcpd.leases" \
+	--pid "$W/dhcpd.pid" br0
+lab_bg cn "$W/tftpd.log" "$SERVICES" tftpd --root "$W/tftp" --address $SERVER
+lab_wait 10 grep -q 'Server starting service' "$W/dhcpd.log" ||
+	lab_fail "dhcpd did not start: $(tail -n 5 "$W/dhcpd.log")"
+
+hw_storage_nodes cn br0
+
+# --- the machine ------------------------------------------------------------------
+start=$(date +%s.%N)
+# -boot n: the first NIC's iPXE ROM (the second NIC has none).
+hw_qemu hw1 cn br0 -boot n
+if guest_wait_for hw1 'nimbus-initramfs: found /dev/etherd/e1.0' 300; then
+	ok "PXE -> pxelinux -> Xen -> dom0 initramfs found the AoE root ($(since "$start") s)"
+	guest_lines hw1 'nimbus-initramfs: (NICs|found)' | sed 's/^/# /'
+else
+	not_ok "PXE -> pxelinux -> Xen -> dom0 initramfs found the AoE root"
+	show_console hw1; exit 1
+fi
+if guest_wait_for hw1 'nimbus-dom0-xen: xl info: ok' 240; then
+	ok "xl info succeeds in dom0 ($(since "$start") s)"
+else
+	not_ok "xl info succeeds in dom0"
+	show_console hw1 60; exit 1
+fi
+check "dom0 got its fixed address $IP by DHCP" \
+	guest_wait_for hw1 "nimbus-dom0-network: xenbr0 on eth0, address by DHCP: ${IP//./\\.}/" 60
+booted() { nimbus -o json node show hw1 | grep -qE '"state": *"booted"'; }
+if lab_wait 120 booted; then
+	t_boot=$(since "$start")
+	ok "nimbus node show hw1 says booted (${t_boot} s after power-on)"
+	note "boot time, power-on to booted in nimbusd (PXE + Xen + dom0, emulated): ${t_boot} s"
+else
+	not_ok "nimbus node show hw1 says booted"
+	guest_lines hw1 'nimbus-report' | tail -n 5 | sed 's/^/#   /'
+	tail -n 5 "$W/nimbusd.log" | sed 's/^/#   /'
+fi
+nimbus -o json node show hw1 >"$W/hw1.json" 2>&1
+if grep -qE '4\.17' "$W/hw1.json"; then
+	ok "nimbus node show hw1 has the Xen version"
+else
+	note "nimbus node show hw1 does not show the Xen version (nimbusd keeps no info from booted reports yet)"
+fi
+
+# --- one storage node goes away ---------------------------------------------------
+guest_wait_for hw1 'nimbus-heartbeat [0-9]+: root .* read ok' 60 || not_ok "console heartbeat running"
+before=$(hw_heartbeats hw1)
+stopped=$(date +%s.%N)
+lab_stop "${TPID[st1]}"
+if lab_wait 90 eval '[ "$(hw_heartbeats hw1)" -ge $((before + 4)) ]'; then
+	ok "dom0's root keeps answering with storage node st1 stopped (4 heartbeats in $(since "$stopped") s)"
+else
+	not_ok "dom0's root keeps answering with storage node st1 stopped"
+	show_console hw1 30
+fi
+# The next periodic report (every 30 s) refreshes the node.
+sleep 35
+check "node hw1 still booted in nimbusd" booted
+check "dom0 still running" guest_running hw1
+exit 0
