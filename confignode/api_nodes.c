@@ -436,6 +436,7 @@ static void node_show(struct api_ctx *ctx, const char *name, struct api_response
 	struct db_node n;
 	struct db_event *ev;
 	size_t nev;
+	char *report = NULL;
 	json_t *obj, *hist;
 
 	if (get_node(ctx, name, &n, resp) < 0)
@@ -445,6 +446,13 @@ static void node_show(struct api_ctx *ctx, const char *name, struct api_response
 		return;
 	}
 	obj = api_node_json(ctx, &n);
+	if (obj && db_node_get_report(ctx->db, n.name, &report) == 0) {
+		json_t *r = json_loads(report, 0, NULL);
+
+		/* what the booted system said last ({} before any report) */
+		json_object_set_new(obj, "report", r ? r : json_object());
+	}
+	free(report);
 	hist = json_array();
 	for (size_t i = 0; hist && i < nev; i++)
 		json_array_append_new(hist, json_pack("{s:s, s:s, s:I}", "event", ev[i].event,

@@ -215,18 +215,51 @@ static int get_int(json_t *obj, const char *key, long long max, long long *out,
 	return 0;
 }
 
-static void report_booted(struct api_ctx *ctx, const struct api_request *req,
-			  const uint8_t mac[MAC_LEN], struct api_response *resp)
+/* The validated fields every report may carry. */
+struct report_body {
+	long long cpus, memory_mb;
+	json_t *nics;   /* normalized MACs, owned */
+	json_t *info;   /* borrowed from the request */
+};
+
+static int parse_body(json_t *obj, struct report_body *b, struct api_response *resp)
+{
+	json_t *given = json_object_get(obj, "nics"), *none;
+
+	memset(b, 0, sizeof(*b));
+	if (get_int(obj, "cpus", REPORT_MAX_CPUS, &b->cpus, resp) < 0 ||
+	    get_int(obj, "memory_mb", REPORT_MAX_MEMORY_MB, &b->memory_mb, resp) < 0)
+		return -1;
+	none = json_array();
+	b->nics = check_nics(given ? given : none, resp);
+	json_decref(none);
+	if (!b->nics)
+		return -1;
+	b->info = json_object_get(obj, "info");
+	if (b->info && check_info(b->info, resp) < 0) {
+		json_decref(b->nics);
+		b->nics = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+/* "booted" or "failed" from a node: only the node itself, from its own
+ * address, may say so. The report is kept for `node show`. */
+static void report_node(struct api_ctx *ctx, const struct api_request *req,
+			const uint8_t mac[MAC_LEN], enum node_event ev,
+			const struct report_body *b, struct api_response *resp)
 {
 	struct db_node n;
-	char m[MAC_STR_LEN], ip[16], peer[16], detail[64];
+	char m[MAC_STR_LEN], ip[16], peer[16], detail[256], *text;
+	json_t *rep;
 	int rc;
 
 	mac_format(mac, m);
 	api_ip_str(req->peer_ip, peer);
 	rc = db_node_by_mac(ctx->db, mac, &n);
 	if (rc == -ENOENT) {
-		log_warn("report: booted from unknown mac %s at %s refused", m, peer);
+		log_warn("report: %s from unknown mac %s at %s refused", node_event_name(ev), m, peer);
 		api_error(resp, 404, "mac %s is not a node", m);
 		return;
 	}
@@ -234,7 +267,6 @@ static void report_booted(struct api_ctx *ctx, const struct api_request *req,
 		api_error(resp, 500, "database error");
 		return;
 	}
-	/* Only the node itself, from its own address, may say it booted. */
 	if (n.ip != req->peer_ip) {
 		log_warn("report: mac %s (node %s, ip %s) claimed from %s: refused", m, n.name,
 			 api_ip_str(n.ip, ip), peer);
@@ -242,25 +274,48 @@ static void report_booted(struct api_ctx *ctx, const struct api_request *req,
 			  peer);
 		return;
 	}
-	snprintf(detail, sizeof(detail), "reported from %s", peer);
-	rc = api_node_event(ctx, mac, NODE_EV_BOOTED, detail);
+	if (ev == NODE_EV_FAILED) {
+		const char *err = json_string_value(json_object_get(b->info, "error"));
+		const char *stage = json_string_value(json_object_get(b->info, "stage"));
+
+		snprintf(detail, sizeof(detail), "%s%s%s", stage ? stage : "",
+			 stage ? ": " : "", err ? err : "no reason given");
+	} else {
+		snprintf(detail, sizeof(detail), "reported from %s", peer);
+	}
+	rep = json_pack("{s:I, s:I, s:O, s:o, s:I}", "cpus", (json_int_t)b->cpus,
+			"memory_mb", (json_int_t)b->memory_mb, "nics", b->nics,
+			"info", b->info ? json_incref(b->info) : json_object(),
+			"at", (json_int_t)ctx->now());
+	text = rep ? json_dumps(rep, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	json_decref(rep);
+	if (!text) {
+		api_error(resp, 500, "out of memory");
+		return;
+	}
+	rc = api_node_event(ctx, mac, ev, detail);
+	if (rc == 0)
+		rc = db_node_set_report(ctx->db, n.name, text);
+	free(text);
 	if (rc < 0) {
 		api_error(resp, 500, "report of node %s not recorded: %s", n.name, strerror(-rc));
 		return;
 	}
-	api_reply(resp, 200, json_pack("{s:s, s:s}", "node", n.name, "state", "booted"));
+	if (ev == NODE_EV_FAILED)
+		log_err("node %s (mac %s) reports a failed boot: %s", n.name, m, detail);
+	api_reply(resp, 200, json_pack("{s:s, s:s}", "node", n.name, "state",
+				       node_state_name(ev == NODE_EV_FAILED ? NODE_FAILED :
+						       NODE_BOOTED)));
 }
 
 static void report_discovered(struct api_ctx *ctx, const struct api_request *req,
-			      const uint8_t mac[MAC_LEN], json_t *obj,
+			      const uint8_t mac[MAC_LEN], const struct report_body *b,
 			      struct api_response *resp)
 {
 	const struct prov_config *p = &ctx->cfg->prov;
 	struct db_discovered d = { 0 }, old;
 	struct db_node n;
 	char m[MAC_STR_LEN], peer[16];
-	long long cpus, mem;
-	json_t *nics = NULL, *info = json_object_get(obj, "info");
 	int rc;
 
 	mac_format(mac, m);
@@ -273,19 +328,6 @@ static void report_discovered(struct api_ctx *ctx, const struct api_request *req
 		api_error(resp, 409, "mac %s is already node %s", m, n.name);
 		return;
 	}
-	if (get_int(obj, "cpus", REPORT_MAX_CPUS, &cpus, resp) < 0 ||
-	    get_int(obj, "memory_mb", REPORT_MAX_MEMORY_MB, &mem, resp) < 0)
-		return;
-	{
-		json_t *given = json_object_get(obj, "nics"), *none = json_array();
-
-		nics = check_nics(given ? given : none, resp);
-		json_decref(none);
-		if (!nics)
-			return;
-	}
-	if (info && check_info(info, resp) < 0)
-		goto out;
 	/* Unknown machines are bounded: a flood of invented MACs must not
 	 * grow the database without end. */
 	rc = db_discovered_get(ctx->db, mac, &old);
@@ -297,41 +339,39 @@ static void report_discovered(struct api_ctx *ctx, const struct api_request *req
 
 		if (count < 0) {
 			api_error(resp, 500, "database error");
-			goto out;
+			return;
 		}
 		if (count >= API_DISCOVERED_MAX) {
 			api_error(resp, 507, "too many discovered machines (%d): adopt or clear some",
 				  API_DISCOVERED_MAX);
-			goto out;
+			return;
 		}
 		d.first_seen = ctx->now();
 	} else {
 		api_error(resp, 500, "database error");
-		goto out;
+		return;
 	}
 	memcpy(d.mac, mac, MAC_LEN);
 	d.ip = req->peer_ip;
-	d.cpus = (int)cpus;
-	d.memory_mb = mem;
+	d.cpus = (int)b->cpus;
+	d.memory_mb = b->memory_mb;
 	d.last_seen = ctx->now();
-	d.nics_json = json_dumps(nics, JSON_COMPACT);
-	d.info_json = info ? json_dumps(info, JSON_COMPACT | JSON_SORT_KEYS) : strdup("{}");
+	d.nics_json = json_dumps(b->nics, JSON_COMPACT);
+	d.info_json = b->info ? json_dumps(b->info, JSON_COMPACT | JSON_SORT_KEYS) : strdup("{}");
 	if (!d.nics_json || !d.info_json) {
 		api_error(resp, 500, "out of memory");
-		goto free;
+		goto out;
 	}
 	rc = db_discovered_upsert(ctx->db, &d);
 	if (rc < 0) {
 		api_error(resp, 500, "cannot record discovered mac %s: %s", m, strerror(-rc));
-		goto free;
+		goto out;
 	}
 	log_info("discovered machine mac %s at %s: %d cpus, %lld MiB", m, peer, d.cpus,
 		 (long long)d.memory_mb);
 	api_reply(resp, 200, json_pack("{s:s, s:s}", "mac", m, "state", "discovered"));
-free:
-	db_discovered_free(&d);
 out:
-	json_decref(nics);
+	db_discovered_free(&d);
 }
 
 void api_report(struct api_ctx *ctx, const struct api_request *req,
@@ -339,6 +379,7 @@ void api_report(struct api_ctx *ctx, const struct api_request *req,
 {
 	static const char *const keys[] = { "mac", "state", "cpus", "memory_mb", "nics",
 					    "info", NULL };
+	struct report_body b = { 0 };
 	const char *mac_s, *state;
 	uint8_t mac[MAC_LEN];
 	json_t *obj = api_parse_object(req, resp);
@@ -353,13 +394,19 @@ void api_report(struct api_ctx *ctx, const struct api_request *req,
 		api_error(resp, 400, "bad mac '%.40s'", mac_s);
 		goto out;
 	}
+	/* Every field is checked whatever the state, even those it ignores. */
+	if (parse_body(obj, &b, resp) < 0)
+		goto out;
 	if (strcmp(state, "booted") == 0)
-		report_booted(ctx, req, mac, resp);
+		report_node(ctx, req, mac, NODE_EV_BOOTED, &b, resp);
+	else if (strcmp(state, "failed") == 0)
+		report_node(ctx, req, mac, NODE_EV_FAILED, &b, resp);
 	else if (strcmp(state, "discovered") == 0)
-		report_discovered(ctx, req, mac, obj, resp);
+		report_discovered(ctx, req, mac, &b, resp);
 	else
-		api_error(resp, 400, "bad state '%.40s' (discovered or booted)", state);
+		api_error(resp, 400, "bad state '%.40s' (discovered, booted or failed)", state);
 out:
+	json_decref(b.nics);
 	json_decref(obj);
 }
 

@@ -67,8 +67,12 @@ int cli_call(struct cli *cli, const char *method, const char *path, json_t *body
 	}
 	cc = curl_easy_perform(c);
 	if (cc != CURLE_OK) {
-		fprintf(stderr, "nimbus: cannot reach nimbusd at %s: %s\n", cli->socket,
-			curl_easy_strerror(cc));
+		long os_errno = 0;
+
+		curl_easy_getinfo(c, CURLINFO_OS_ERRNO, &os_errno);
+		fprintf(stderr, "nimbus: cannot reach nimbusd at %s: %s%s%s\n", cli->socket,
+			curl_easy_strerror(cc), os_errno ? ": " : "",
+			os_errno ? strerror((int)os_errno) : "");
 		rc = -ECONNREFUSED;
 		goto out;
 	}

@@ -63,6 +63,26 @@ static void print_node_list(json_t *r)
 		print_node_row(n);
 }
 
+/* The booted system's last report: sizes, NICs, then its info strings. */
+static void print_report(json_t *r)
+{
+	json_t *info = json_object_get(r, "info"), *v, *nic;
+	const char *key;
+	char t[32];
+	size_t i;
+
+	if (!json_is_object(r) || !json_object_get(r, "at"))
+		return;
+	printf("report:   %s UTC: %lld cpus, %lld MiB, nics", cli_time(json_object_get(r, "at"), t),
+	       (long long)json_integer_value(json_object_get(r, "cpus")),
+	       (long long)json_integer_value(json_object_get(r, "memory_mb")));
+	json_array_foreach(json_object_get(r, "nics"), i, nic)
+		printf(" %s", json_string_value(nic));
+	putchar('\n');
+	json_object_foreach(info, key, v)
+		printf("  %-20s %s\n", key, json_string_value(v));
+}
+
 static void print_node(json_t *n)
 {
 	json_t *hist = json_object_get(n, "history"), *e;
@@ -78,6 +98,7 @@ static void print_node(json_t *n)
 	printf("state:    %s since %s UTC\n", cli_str(n, "state"),
 	       cli_time(json_object_get(n, "state_at"), t));
 	printf("seen:     %s UTC\n", cli_time(json_object_get(n, "seen_at"), t));
+	print_report(json_object_get(n, "report"));
 	if (json_array_size(hist)) {
 		printf("history:\n");
 		json_array_foreach(hist, i, e)

@@ -39,6 +39,8 @@ static const char *const migrations[] = {
 	"  mac TEXT PRIMARY KEY, ip INTEGER NOT NULL, cpus INTEGER NOT NULL,"
 	"  memory_mb INTEGER NOT NULL, nics TEXT NOT NULL, info TEXT NOT NULL,"
 	"  first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL);",
+	/* 2: the last report of each node (what the booted system said) */
+	"ALTER TABLE nodes ADD COLUMN report TEXT NOT NULL DEFAULT '{}';",
 };
 
 #define N_MIGRATIONS (int)(sizeof(migrations) / sizeof(migrations[0]))
@@ -109,7 +111,7 @@ int db_schema_version(struct db *db)
 	return v;
 }
 
-static int migrate(struct db *db)
+static int migrate(struct db *db, int upto)
 {
 	int v, rc;
 
@@ -125,7 +127,7 @@ static int migrate(struct db *db)
 			v, N_MIGRATIONS);
 		return -EPROTO;
 	}
-	for (; v < N_MIGRATIONS; v++) {
+	for (; v < upto && v < N_MIGRATIONS; v++) {
 		char sql[128];
 
 		rc = exec(db, "BEGIN IMMEDIATE");
@@ -149,7 +151,7 @@ static int migrate(struct db *db)
 	return 0;
 }
 
-int db_open(const char *path, struct db **out)
+int db_open_version(const char *path, int upto, struct db **out)
 {
 	struct db *db;
 	int rc;
@@ -170,7 +172,7 @@ int db_open(const char *path, struct db **out)
 	if (rc == 0)
 		rc = exec(db, "PRAGMA synchronous=FULL");
 	if (rc == 0)
-		rc = migrate(db);
+		rc = migrate(db, upto);
 	if (rc < 0)
 		goto err;
 	*out = db;
@@ -179,6 +181,11 @@ err:
 	sqlite3_close(db->h);
 	free(db);
 	return rc;
+}
+
+int db_open(const char *path, struct db **out)
+{
+	return db_open_version(path, N_MIGRATIONS, out);
 }
 
 void db_close(struct db *db)
@@ -408,6 +415,39 @@ int db_node_count_image(struct db *db, const char *image, char holder[PROV_NAME_
 	}
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? count : -EIO;
+}
+
+int db_node_set_report(struct db *db, const char *name, const char *json)
+{
+	sqlite3_stmt *st;
+
+	if (prepare(db, "UPDATE nodes SET report=? WHERE name=?", &st) < 0)
+		return -EIO;
+	sqlite3_bind_text(st, 1, json, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, name, -1, SQLITE_TRANSIENT);
+	return step_done(db, st, 1);
+}
+
+int db_node_get_report(struct db *db, const char *name, char **json)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	*json = NULL;
+	if (prepare(db, "SELECT report FROM nodes WHERE name=?", &st) < 0)
+		return -EIO;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		const unsigned char *s = sqlite3_column_text(st, 0);
+
+		*json = strdup(s ? (const char *)s : "{}");
+		rc = *json ? 0 : -ENOMEM;
+	} else {
+		rc = rc == SQLITE_DONE ? -ENOENT : db_err(db, "reading report");
+	}
+	sqlite3_finalize(st);
+	return rc;
 }
 
 /* --- events ------------------------------------------------------------ */

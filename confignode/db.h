@@ -46,6 +46,8 @@ struct db_discovered {
 };
 
 int db_open(const char *path, struct db **out);
+/* Migrates only up to schema version upto (tests of the migrations). */
+int db_open_version(const char *path, int upto, struct db **out);
 void db_close(struct db *db);
 int db_schema_version(struct db *db);
 
@@ -63,6 +65,9 @@ int db_node_by_mac(struct db *db, const uint8_t mac[MAC_LEN], struct db_node *ou
 int db_node_by_ip(struct db *db, uint32_t ip, struct db_node *out);
 /* All nodes ordered by name; *out malloc'd (free()). */
 int db_node_list(struct db *db, struct db_node **out, size_t *n);
+/* The node's last report as JSON text ("{}" before any); get: malloc'd. */
+int db_node_set_report(struct db *db, const char *name, const char *json);
+int db_node_get_report(struct db *db, const char *name, char **json);
 /* Nodes with role default images using image (or overriding to it). */
 int db_node_count_image(struct db *db, const char *image, char holder[PROV_NAME_MAX]);
 

@@ -9,6 +9,7 @@ static const char *const state_names[NODE_STATE_COUNT] = {
 	[NODE_CONFIG_FETCHED] = "config-fetched",
 	[NODE_BOOTED] = "booted",
 	[NODE_LOST] = "lost",
+	[NODE_FAILED] = "failed",
 };
 
 static const char *const event_names[NODE_EV_COUNT] = {
@@ -16,6 +17,7 @@ static const char *const event_names[NODE_EV_COUNT] = {
 	[NODE_EV_CONFIG_FETCHED] = "config-fetched",
 	[NODE_EV_BOOTED] = "booted",
 	[NODE_EV_LOST] = "lost",
+	[NODE_EV_FAILED] = "failed",
 };
 
 const char *node_state_name(enum node_state s)
@@ -60,9 +62,11 @@ int node_state_next(enum node_state cur, enum node_event ev)
 	case NODE_EV_BOOTED:
 		return NODE_BOOTED;
 	case NODE_EV_LOST:
-		if (cur == NODE_ADDED || cur == NODE_LOST)
+		if (cur == NODE_ADDED || cur == NODE_LOST || cur == NODE_FAILED)
 			return -EINVAL;
 		return NODE_LOST;
+	case NODE_EV_FAILED:
+		return NODE_FAILED;
 	default:
 		return -EINVAL;
 	}
@@ -71,7 +75,8 @@ int node_state_next(enum node_state cur, enum node_event ev)
 bool node_state_is_lost(enum node_state cur, int64_t last_seen, int64_t now,
 			unsigned lost_after)
 {
-	if (cur == NODE_ADDED || cur == NODE_LOST || (unsigned)cur >= NODE_STATE_COUNT)
+	if (cur == NODE_ADDED || cur == NODE_LOST || cur == NODE_FAILED ||
+	    (unsigned)cur >= NODE_STATE_COUNT)
 		return false;
 	return now - last_seen > (int64_t)lost_after;
 }

@@ -2,7 +2,8 @@
 # and the aoetd/aoetctl programs.
 
 # Protocol logic shared by the aoetd program, its unit test and the fuzzer.
-AOETD_LOGIC_OBJS := $(call objs,storagenode/aoe-target/target.c)
+AOETD_LOGIC_OBJS := $(call objs,$(addprefix storagenode/aoe-target/,\
+	target.c target_ata.c target_identify.c target_cfg.c target_lists.c))
 
 # The AoE wire codec lives in lib/ (in libnimbus); its test sits here, with
 # the target that is its main user.

@@ -630,10 +630,11 @@ static void unzerocopy(struct slot *s)
 	s->done = 0;
 	r = rw_inline(s, s->ex->b.fd);
 	if (r != (int64_t)s->io.len) {
-		log_warn("export %u.%u: read %zu bytes at %llu: %s",
-			 s->ex->cfg.shelf, s->ex->cfg.slot, s->io.len,
-			 (unsigned long long)s->io.offset,
-			 r < 0 ? strerror((int)-r) : "short read");
+		if (s->ex->io_errors++ < 10 || s->ex->io_errors % 1000 == 0)
+			log_warn("export %u.%u: read %zu bytes at %llu: %s",
+				 s->ex->cfg.shelf, s->ex->cfg.slot, s->io.len,
+				 (unsigned long long)s->io.offset,
+				 r < 0 ? strerror((int)-r) : "short read");
 		s->tx_len = target_complete(&s->ex->t, &s->io, r < 0 ? r : -EIO,
 					    s->tx);
 	}
@@ -701,13 +702,17 @@ static void flush_tx(struct daemon *d, struct iface *ifc)
 
 static void complete(struct daemon *d, struct slot *s, int64_t result)
 {
-	if (result < 0)
-		log_warn("export %u.%u: %s %zu bytes at %llu: %s",
-			 s->ex->cfg.shelf, s->ex->cfg.slot,
+	/* A failing disk fails every request: log the first ones and then
+	 * one in a thousand (the counters have the rest). */
+	if (result < 0 && (s->ex->io_errors++ < 10 ||
+			   s->ex->io_errors % 1000 == 0))
+		log_warn("export %u.%u: %s %zu bytes at %llu: %s (%llu disk "
+			 "errors so far)", s->ex->cfg.shelf, s->ex->cfg.slot,
 			 s->io.action == TARGET_READ ? "read" :
 			 s->io.action == TARGET_WRITE ? "write" : "flush",
 			 s->io.len, (unsigned long long)s->io.offset,
-			 strerror((int)-result));
+			 strerror((int)-result),
+			 (unsigned long long)s->ex->io_errors);
 	s->tx_len = target_complete(&s->ex->t, &s->io, result, s->tx);
 	if (s->tx_len)
 		queue_tx(d, s);
@@ -765,11 +770,13 @@ static void io_done(void *ctx, void *ud, int res)
 		/* O_DIRECT refused this request (alignment): the buffered
 		 * descriptor serves it, still synchronously with the disk
 		 * when 'sync' is set. */
-		if (!s->fallback)
+		if (!s->ex->warned_unaligned)
 			log_warn("export %u.%u: O_DIRECT refused %zu bytes at "
-				 "%llu, using the page cache", s->ex->cfg.shelf,
-				 s->ex->cfg.slot, s->io.len,
+				 "%llu (device sectors larger than 512 bytes?): "
+				 "such requests go through the page cache",
+				 s->ex->cfg.shelf, s->ex->cfg.slot, s->io.len,
 				 (unsigned long long)s->io.offset);
+		s->ex->warned_unaligned = true;
 		s->fallback = true;
 		complete(d, s, rw_inline(s, s->ex->b.fd_buffered));
 		return;
@@ -824,6 +831,13 @@ static void dispatch(struct daemon *d, struct iface *ifc, struct export *ex,
 			/* Zero copy: the reply's data goes from the page cache
 			 * to the wire when it is sent (see unzerocopy()). */
 			s->zc = ex->b.map + ex->b.map_skew + s->io.offset;
+			complete(d, s, (int64_t)s->io.len);
+			return;
+		}
+		if (s->io.action == TARGET_WRITE && ex->inline_io &&
+		    ex->b.map_writable &&
+		    backing_map_write(&ex->b, s->io.offset, s->io.data,
+				      s->io.len) == 0) {
 			complete(d, s, (int64_t)s->io.len);
 			return;
 		}
@@ -1062,9 +1076,9 @@ static void control_command(void *ctx, const char *cmd, struct outbuf *out)
 
 /* --- life cycle ---------------------------------------------------------------- */
 
-static int add_fd(struct daemon *d, int fd, struct evsrc *src)
+static int add_fd(struct daemon *d, int fd, struct evsrc *src, uint32_t extra)
 {
-	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = src };
+	struct epoll_event ev = { .events = EPOLLIN | extra, .data.ptr = src };
 
 	return epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
 }
@@ -1099,7 +1113,7 @@ int daemon_init(struct daemon *d, struct aoetd_config *cfg,
 	if (rc == 0) {
 		d->have_uring = true;
 		d->io_src.fn = io_event;
-		rc = add_fd(d, d->io.efd, &d->io_src);
+		rc = add_fd(d, d->io.efd, &d->io_src, EPOLLET);
 		if (rc) {
 			snprintf(err, errlen, "epoll: %s", strerror(-rc));
 			return rc;
@@ -1109,6 +1123,11 @@ int daemon_init(struct daemon *d, struct aoetd_config *cfg,
 			 "event loop", strerror(-rc));
 	}
 
+	rc = backing_catch_sigbus();
+	if (rc) {
+		snprintf(err, errlen, "SIGBUS handler: %s", strerror(-rc));
+		return rc;
+	}
 	sigemptyset(&set);
 	sigaddset(&set, SIGHUP);
 	sigaddset(&set, SIGTERM);
@@ -1122,7 +1141,7 @@ int daemon_init(struct daemon *d, struct aoetd_config *cfg,
 		return rc;
 	}
 	d->sig_src.fn = signal_event;
-	rc = add_fd(d, d->sigfd, &d->sig_src);
+	rc = add_fd(d, d->sigfd, &d->sig_src, 0);
 	if (rc) {
 		snprintf(err, errlen, "epoll: %s", strerror(-rc));
 		return rc;
@@ -1130,7 +1149,7 @@ int daemon_init(struct daemon *d, struct aoetd_config *cfg,
 	d->nlfd = netlink_open();
 	if (d->nlfd >= 0) {
 		d->nl_src.fn = netlink_event;
-		add_fd(d, d->nlfd, &d->nl_src);
+		add_fd(d, d->nlfd, &d->nl_src, 0);
 	} else {
 		log_warn("netlink: %s: no announcements when links come up",
 			 strerror(-d->nlfd));

@@ -54,6 +54,8 @@ struct export {
 	unsigned inflight;
 	bool removed;         /* no longer configured: freed when idle */
 	bool inline_io;       /* page-cache export: pread/pwrite in the loop */
+	bool warned_unaligned;
+	uint64_t io_errors;   /* disk errors, for rate-limited logging */
 	struct export *next;
 };
 

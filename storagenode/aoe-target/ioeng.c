@@ -112,11 +112,7 @@ unsigned ioeng_reap(struct ioeng *e, void (*cb)(void *ctx, void *ud, int res),
 {
 	struct io_uring_cqe *cqe;
 	unsigned n = 0;
-	uint64_t v;
 
-	if (read(e->efd, &v, sizeof(v)) < 0) {
-		/* EAGAIN: nothing signalled, but peek anyway (cheap). */
-	}
 	while (io_uring_peek_cqe(&e->ring, &cqe) == 0) {
 		void *ud = io_uring_cqe_get_data(cqe);
 		int res = cqe->res;

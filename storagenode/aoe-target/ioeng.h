@@ -12,7 +12,8 @@
 
 struct ioeng {
 	struct io_uring ring;
-	int efd;           /* readable when completions are pending */
+	int efd;           /* signalled on every completion (poll it with
+			    * EPOLLET: its count is never read) */
 	unsigned queued;   /* prepared but not yet submitted */
 	unsigned inflight; /* submitted, not yet completed */
 };
@@ -31,7 +32,8 @@ int ioeng_fdatasync(struct ioeng *e, int fd, void *ud);
 int ioeng_submit(struct ioeng *e);
 
 /* Calls cb(ctx, ud, res) for every finished operation (res: bytes or a
- * negative errno); returns how many. Clears the eventfd. */
+ * negative errno); returns how many. No system call: the eventfd is meant
+ * for edge-triggered epoll and never needs reading. */
 unsigned ioeng_reap(struct ioeng *e, void (*cb)(void *ctx, void *ud, int res),
 		    void *ctx);
 

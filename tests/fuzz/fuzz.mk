@@ -7,9 +7,11 @@
 # Each harness tests/fuzz/fuzz_NAME.c is linked with every lib/ source
 # (compiled here with clang and the sanitizers, into $(FB)/) and with the
 # extra sources it declares below as FUZZ_SRCS_NAME (plus include flags in
-# FUZZ_INC_NAME and libraries in FUZZ_LIBS_NAME). Corpora grow in $(FB)/corpus/NAME; seeds in
-# tests/fuzz/corpus/NAME are read too when that directory exists. A crash
-# leaves its input in $(FB)/ (crash-*) and makes `run` fail.
+# FUZZ_INC_NAME and libraries in FUZZ_LIBS_NAME). Corpora grow in
+# $(FB)/corpus/NAME; seeds in tests/fuzz/corpus/NAME are read too when that
+# directory exists. A crash leaves its input in $(FB)/ (crash-*) and makes
+# `run` fail. tests/integration/fuzz_smoke.sh runs every harness briefly
+# under `make check`.
 
 FB           ?= build-fuzz
 FUZZ_CC      ?= clang
@@ -21,7 +23,8 @@ FUZZ_CFLAGS  := -g -O1 -std=gnu11 -D_GNU_SOURCE -Ilib -Wall -Wextra \
 FUZZ_LIB_SRCS := $(wildcard lib/*.c lib/aoe/*.c)
 
 # --- per-harness extra sources (one line each) -------------------------------
-FUZZ_SRCS_aoe_frame := storagenode/aoe-target/target.c
+FUZZ_SRCS_aoe_frame := $(addprefix storagenode/aoe-target/,target.c \
+	target_ata.c target_identify.c target_cfg.c target_lists.c)
 FUZZ_INC_aoe_frame  := -Istoragenode/aoe-target
 FUZZ_SRCS_aoetd_config := storagenode/aoe-target/config.c
 FUZZ_INC_aoetd_config  := -Istoragenode/aoe-target

@@ -84,6 +84,13 @@ start_nimbusd() {
 start_nimbusd 1
 ok "nimbusd is up (pid $NIMBUSD_PID)"
 check "admin socket has mode 660" test "$(stat -c %a "$SOCK")" = 660
+# Socket permissions decide who administers: another user can reach the
+# socket file (the directory is opened up for this) but not connect.
+chmod 0711 "$D"
+check "a non-root user can see the socket" setpriv --reuid=65534 --regid=65534 --clear-groups test -S "$SOCK"
+out=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$NIMBUS_BIN/nimbus" -s "$SOCK" node list 2>&1)
+check "a non-root user cannot administer (the socket's mode refuses the connection)" \
+	grep -q "Permission denied" <<<"$out"
 
 # expect_fail DESC EXPECTED-SUBSTRING CLI-ARGS...: the command fails and its
 # message contains the expected text.
@@ -214,6 +221,9 @@ for ev in added changed dhcp config-fetched booted; do
 	check "history of web1 has '$ev' with a timestamp" \
 		grep -qE "^  [0-9]{4}-[0-9]{2}-[0-9]{2} [0-9:]{8}  $ev " <<<"$show"
 done
+check "node show has the booted system's report" grep -q "^report: .*1 cpus, 256 MiB" <<<"$show"
+FAIL3='{"mac":"52:54:00:aa:00:03","state":"failed","info":{"error":"no AoE root","stage":"initramfs"}}'
+check "failed report from another node's address refused (403)" refused 403 node "$FAIL3"
 check "booted report for an unknown MAC refused (404)" \
 	refused 404 node '{"mac":"52:54:00:aa:00:77","state":"booted"}'
 
@@ -261,7 +271,7 @@ start_nimbusd 2
 after=$(N node list; N image list; N role list; N node show web1)
 check "after a restart nodes, images, roles and history are the same" test "$before" = "$after"
 check "after a restart pxelinux files are regenerated" test -f "$P/01-52-54-00-aa-00-01"
-check "schema version recorded" grep -q "(schema 1)" "$D/nimbusd.log.2"
+check "schema version recorded" grep -q "(schema 2)" "$D/nimbusd.log.2"
 
 # --- lost: web1 (booted) says nothing for lost-after (2 s) ----------------------
 check "a silent booted node becomes lost" \

@@ -7,6 +7,7 @@
 #   guest_start vm1 sw br0 my-script.sh [FILE...]   # sets GUEST_PID
 #   guest_qemu pxe1 sw br0 -boot n                  # any other QEMU boot
 #   guest_wait_for vm1 'some marker' 60             # poll the serial console
+#   guest_send vm1 go                               # type a line on it
 #   guest_wait_exit vm1 180                         # guest powers itself off
 #   guest_report vm1                                # its "ok -" lines, prefixed
 #
@@ -24,9 +25,9 @@
 # runs under busybox sh and can use the helpers in /lib/nimbus-guest.sh
 # (ok, not_ok, check, note, uptime_ms, aoe_discover, aoe_wait_dev, aoe_paths;
 # $MKE2FS and $E2FSCK name e2fsprogs' programs, since busybox sh prefers its
-# own reduced applets to anything on PATH). When it
-# returns, /init prints "nimbus-guest: script exit N" and powers off; with
-# GUEST_SHELL=1 it starts a shell on the console instead (the demo).
+# own reduced applets to anything on PATH). When it returns, /init prints
+# "nimbus-guest: script exit N" and powers off; with GUEST_SHELL=1 it starts
+# a shell on the console instead (the demo).
 #
 # QEMU runs with -accel tcg (no usable KVM here) inside the namespace that
 # holds the bridge, with an e1000 NIC on a tap enslaved to that bridge
@@ -80,7 +81,8 @@ _guest_mod_files() {
 		[ -n "$deps" ] && { _guest_mod_files "$kver" ${deps//,/ } || return 1; }
 		f=$(modinfo -k "$kver" -F filename "$m" 2>/dev/null) || return 1
 		case "$f" in
-		/*) echo "$f" ;;          # built in: prints "(builtin)", nothing to load
+		/*) echo "$f" ;;
+		*) ;;   # "(builtin)": in the kernel image, nothing to load
 		esac
 	done
 }
@@ -226,7 +228,8 @@ aoe_wait_dev() {
 # aoe_paths eX.Y: the number of targets (MAC addresses) the driver uses for
 # the device, from its debugfs file (one line per target starting with a MAC).
 aoe_paths() {
-	grep -cE '^[0-9a-f]{12}' "/sys/kernel/debug/aoe/$1" 2>/dev/null || echo 0
+	c=$(grep -cE '^[0-9a-f]{12}' "/sys/kernel/debug/aoe/$1" 2>/dev/null)
+	echo "${c:-0}"
 }
 EOF
 }
@@ -331,6 +334,13 @@ guest_wait_exit() {
 	done
 	wait "$pid" 2>/dev/null
 	return 0
+}
+
+# guest_send NAME TEXT: type TEXT and Enter on the guest's serial console -
+# how a host test tells a waiting guest script to go on (it reads its stdin,
+# the console). Nobody else may be attached to the console at that moment.
+guest_send() {
+	printf '%s\r' "$2" | timeout 10 socat -u - "UNIX-CONNECT:$LAB_DIR/$1.sock" 2>/dev/null
 }
 
 # guest_text NAME: the console log as plain text: no CRs, no terminal

@@ -468,7 +468,7 @@ static void test_reports(void **state)
 	EXPECT_REPORT(IP_WEB1, "{\"state\":\"booted\"}", 400, "missing field 'mac'");
 	EXPECT_REPORT(IP_WEB1, "{\"mac\":\"52:54:00:aa:00:01\"}", 400, "missing field 'state'");
 	EXPECT_REPORT(IP_WEB1, "{\"mac\":\"52:54:00:aa:00:01\",\"state\":\"pwned\"}", 400,
-		      "bad state 'pwned'");
+		      "bad state 'pwned' (discovered, booted or failed)");
 	EXPECT_REPORT(IP_WEB1, "{\"mac\":\"ff:ff:ff:ff:ff:ff\",\"state\":\"booted\"}", 400, "bad mac");
 	EXPECT_REPORT(IP_WEB1, "{\"mac\":\"52:54:00:aa:00:01\",\"state\":\"booted\",\"x\":1}", 400,
 		      "unknown field 'x'");
@@ -480,6 +480,39 @@ static void test_reports(void **state)
 	EXPECT_REPORT(IP_WEB1, "{\"mac\":\"52:54:00:aa:00:05\",\"state\":\"booted\"}", 404,
 		      "mac 52:54:00:aa:00:05 is not a node");
 	clock_now = 1010;
+	EXPECT_REPORT(IP_WEB1, "{\"mac\":\"52:54:00:aa:00:01\",\"state\":\"booted\",\"cpus\":true}",
+		      400, "field 'cpus' must be an integer");   /* checked in booted reports too */
+	assert_int_equal(call_from(f, API_REPORT, IP_WEB1, "POST", "/v1/report",
+				   "{\"mac\":\"52:54:00:aa:00:01\",\"state\":\"booted\",\"cpus\":4,"
+				   "\"memory_mb\":2048,\"nics\":[\"52-54-00-AA-00-01\"],"
+				   "\"info\":{\"xen_version\":\"4.17.7\"}}", NULL), 200);
+	assert_string_equal(node_state(f, "web1"), "booted");
+	/* node show carries the last report */
+	call_from(f, API_ADMIN, 0, "GET", "/v1/nodes/web1", NULL, &r);
+	d = json_object_get(r, "report");
+	assert_int_equal(json_integer_value(json_object_get(d, "cpus")), 4);
+	assert_int_equal(json_integer_value(json_object_get(d, "memory_mb")), 2048);
+	assert_int_equal(json_integer_value(json_object_get(d, "at")), 1010);
+	assert_string_equal(json_string_value(json_array_get(json_object_get(d, "nics"), 0)),
+			    "52:54:00:aa:00:01");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(d, "info"),
+							      "xen_version")), "4.17.7");
+	json_decref(r);
+
+	/* failed: same address rule; the reason goes into the history */
+	EXPECT_REPORT(0x0a4d004d, "{\"mac\":\"52:54:00:aa:00:01\",\"state\":\"failed\"}", 403,
+		      "belongs to node web1");
+	assert_int_equal(call_from(f, API_REPORT, IP_WEB1, "POST", "/v1/report",
+				   "{\"mac\":\"52:54:00:aa:00:01\",\"state\":\"failed\","
+				   "\"info\":{\"error\":\"no AoE root e1.0\",\"stage\":\"initramfs\"}}",
+				   NULL), 200);
+	assert_string_equal(node_state(f, "web1"), "failed");
+	call_from(f, API_ADMIN, 0, "GET", "/v1/nodes/web1", NULL, &r);
+	d = json_array_get(json_object_get(r, "history"), 2);
+	assert_string_equal(json_string_value(json_object_get(d, "event")), "failed");
+	assert_string_equal(json_string_value(json_object_get(d, "detail")),
+			    "initramfs: no AoE root e1.0");
+	json_decref(r);
 	assert_int_equal(call_from(f, API_REPORT, IP_WEB1, "POST", "/v1/report",
 				   "{\"mac\":\"52:54:00:aa:00:01\",\"state\":\"booted\"}", NULL), 200);
 	assert_string_equal(node_state(f, "web1"), "booted");

@@ -76,11 +76,11 @@ static void test_schema(void **state)
 	struct fx *f = *state;
 	sqlite3 *h;
 
-	assert_int_equal(db_schema_version(f->db), 1);
+	assert_int_equal(db_schema_version(f->db), 2);
 	/* reopening does not migrate again */
 	db_close(f->db);
 	assert_int_equal(db_open(f->path, &f->db), 0);
-	assert_int_equal(db_schema_version(f->db), 1);
+	assert_int_equal(db_schema_version(f->db), 2);
 	db_close(f->db);
 	f->db = NULL;
 	/* a database from a newer nimbusd is refused, not damaged */
@@ -94,6 +94,38 @@ static void test_schema(void **state)
 				      NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(h);
 	assert_int_equal(db_open(f->path, &f->db), 0);
+}
+
+/* A version-1 database with a node is migrated to version 2 on open and
+ * keeps its data; the new column starts as "{}". */
+static void test_migration_1_to_2(void **state)
+{
+	struct fx *f = *state;
+	struct db *old;
+	struct db_node a = node("web1", "52:54:00:aa:00:01", 0x0a4d000a), got;
+	char path[128], *report;
+
+	snprintf(path, sizeof(path), "%s/v1.db", f->dir);
+	assert_int_equal(db_open_version(path, 1, &old), 0);
+	assert_int_equal(db_schema_version(old), 1);
+	assert_int_equal(db_node_insert(old, &a), 0);
+	assert_int_equal(db_event_add(old, "web1", "added", "", 1), 0);
+	assert_int_equal(db_node_get_report(old, "web1", &report), -EIO); /* no column yet */
+	db_close(old);
+	assert_int_equal(db_open(path, &old), 0);
+	assert_int_equal(db_schema_version(old), 2);
+	assert_int_equal(db_node_get(old, "web1", &got), 0);
+	assert_int_equal(got.ip, a.ip);
+	assert_int_equal(db_node_get_report(old, "web1", &report), 0);
+	assert_string_equal(report, "{}");
+	free(report);
+	assert_int_equal(db_node_set_report(old, "web1", "{\"cpus\":2}"), 0);
+	assert_int_equal(db_node_get_report(old, "web1", &report), 0);
+	assert_string_equal(report, "{\"cpus\":2}");
+	free(report);
+	assert_int_equal(db_node_set_report(old, "ghost", "{}"), -ENOENT);
+	assert_int_equal(db_node_get_report(old, "ghost", &report), -ENOENT);
+	db_close(old);
 }
 
 static void test_nodes(void **state)
@@ -288,6 +320,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_schema, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migration_1_to_2, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_nodes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_events, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_images_roles, setup, teardown),

@@ -10,13 +10,15 @@
 
 #define E -EINVAL
 
-/* next[state][event]: dhcp, config-fetched, booted, lost */
+/* next[state][event]: dhcp, config-fetched, booted, lost, failed */
+#define F NODE_FAILED
 static const int next[NODE_STATE_COUNT][NODE_EV_COUNT] = {
-	[NODE_ADDED]          = { NODE_DHCP, NODE_CONFIG_FETCHED, NODE_BOOTED, E },
-	[NODE_DHCP]           = { NODE_DHCP, NODE_CONFIG_FETCHED, NODE_BOOTED, NODE_LOST },
-	[NODE_CONFIG_FETCHED] = { NODE_DHCP, NODE_CONFIG_FETCHED, NODE_BOOTED, NODE_LOST },
-	[NODE_BOOTED]         = { NODE_DHCP, NODE_CONFIG_FETCHED, NODE_BOOTED, NODE_LOST },
-	[NODE_LOST]           = { NODE_DHCP, NODE_CONFIG_FETCHED, NODE_BOOTED, E },
+	[NODE_ADDED]          = { NODE_DHCP, NODE_CONFIG_FETCHED, NODE_BOOTED, E, F },
+	[NODE_DHCP]           = { NODE_DHCP, NODE_CONFIG_FETCHED, NODE_BOOTED, NODE_LOST, F },
+	[NODE_CONFIG_FETCHED] = { NODE_DHCP, NODE_CONFIG_FETCHED, NODE_BOOTED, NODE_LOST, F },
+	[NODE_BOOTED]         = { NODE_DHCP, NODE_CONFIG_FETCHED, NODE_BOOTED, NODE_LOST, F },
+	[NODE_LOST]           = { NODE_DHCP, NODE_CONFIG_FETCHED, NODE_BOOTED, E, F },
+	[NODE_FAILED]         = { NODE_DHCP, NODE_CONFIG_FETCHED, NODE_BOOTED, E, F },
 };
 
 static void test_transitions(void **state)
@@ -66,6 +68,8 @@ static void test_lost(void **state)
 	/* never seen, or already lost: never (again) */
 	assert_false(node_state_is_lost(NODE_ADDED, 1000, 99999, 120));
 	assert_false(node_state_is_lost(NODE_LOST, 1000, 99999, 120));
+	/* a node that said it failed is failed, not lost */
+	assert_false(node_state_is_lost(NODE_FAILED, 1000, 99999, 120));
 	/* a clock going backwards is not silence */
 	assert_false(node_state_is_lost(NODE_BOOTED, 2000, 1000, 120));
 }

@@ -150,6 +150,8 @@ else
 	not_ok "adopted machine rebooted into its role and reported booted"
 	tail -n 20 "$(guest_console pxe1)" | sed 's/^/#   /'
 fi
+check "discovery image saw the adoption in DHCP and rebooted" \
+	guest_lines pxe1 "nimbus-discovery: DHCP now offers ${IP//./\\.} .*adopted, rebooting"
 check "role image got the fixed address $IP" guest_lines pxe1 "nimbus-role-test: address ${IP//./\\.}\$"
 check "dhcpd answered $MAC with $IP" grep -q "DHCPACK on $IP to $MAC" "$W/dhcpd.log"
 booted() { nimbus -o json node show st1 | grep -qE '"state": *"booted"'; }
