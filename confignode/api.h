@@ -5,6 +5,7 @@
 #define NIMBUS_API_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -50,6 +51,11 @@ struct api_ctx {
 	const struct nimbusd_config *cfg;
 	const struct prov_ops *prov;
 	int64_t (*now)(void);
+	/* Called just before (true) and after (false) the files are rewritten,
+	 * so the TFTP watcher can tell nimbusd's own opens from a node's.
+	 * May be NULL. */
+	void (*around_write)(void *arg, bool before);
+	void *around_arg;
 };
 
 void api_handle(struct api_ctx *ctx, const struct api_request *req,

@@ -131,28 +131,157 @@ static void image_show(struct api_ctx *ctx, const char *name, struct api_respons
 		api_reply(resp, 200, image_json(&img));
 }
 
-/* An image in use (a role's default or a node's override) is kept. */
-static void image_remove(struct api_ctx *ctx, const char *name, struct api_response *resp)
+/* Checks one optional field of a PATCH: absent leaves dst, "" clears it
+ * (not allowed for kernel), anything else is checked like on add. */
+static int patch_field(json_t *obj, const char *key, bool is_path, char *dst, size_t len,
+		       struct api_response *resp)
 {
-	char holder[PROV_NAME_MAX];
+	json_t *v = json_object_get(obj, key);
+
+	if (!v)
+		return 0;
+	if (json_is_string(v) && json_string_length(v) == 0) {
+		if (strcmp(key, "kernel") == 0)
+			return api_error(resp, 400, "an image needs a kernel: 'kernel' cannot be empty");
+		dst[0] = '\0';
+		return 0;
+	}
+	if (json_is_null(v))
+		return api_error(resp, 400, "field '%s' must be a string (\"\" removes it)", key);
+	return is_path ? get_path(obj, key, true, dst, len, resp) :
+			 get_cmdline(obj, key, dst, len, resp);
+}
+
+/* hw nodes and the hw role boot Xen: an image they use must keep it. */
+static int check_users_fit(struct api_ctx *ctx, const struct prov_image *img,
+			   struct api_response *resp)
+{
+	char hw_default[PROV_NAME_MAX];
+	struct db_node *nodes;
+	size_t n;
+	int rc = 0;
+
+	if (img->xen[0])
+		return 0;
+	if (db_role_get(ctx->db, ROLE_HW, hw_default) < 0)
+		return api_error(resp, 500, "cannot read roles");
+	if (strcmp(hw_default, img->name) == 0)
+		return api_error(resp, 409, "image %s would have no Xen but is the default of role hw",
+				 img->name);
+	if (db_node_list(ctx->db, &nodes, &n) < 0)
+		return api_error(resp, 500, "cannot list nodes");
+	for (size_t i = 0; i < n && rc == 0; i++)
+		if (nodes[i].role == ROLE_HW && strcmp(nodes[i].image, img->name) == 0)
+			rc = api_error(resp, 409, "image %s would have no Xen but hw node %s boots it",
+				       img->name, nodes[i].name);
+	free(nodes);
+	return rc;
+}
+
+/* Changing an image changes what its nodes boot: their pxelinux files are
+ * regenerated in the same transaction, all or nothing. */
+static void image_set(struct api_ctx *ctx, const struct api_request *req, const char *name,
+		      struct api_response *resp)
+{
+	static const char *const keys[] = { "kernel", "initrd", "xen", "xen_cmdline", "cmdline",
+					    NULL };
+	struct prov_image img, old;
+	json_t *obj;
 	int rc;
 
 	if (validate_image_name(name) < 0) {
 		api_error(resp, 400, "bad image name '%.70s'", name);
 		return;
 	}
+	obj = api_parse_object(req, resp);
+	if (!obj)
+		return;
+	if (api_only_keys(obj, keys, resp) < 0)
+		goto out;
+	if (db_begin(ctx->db) < 0) {
+		api_error(resp, 500, "database busy");
+		goto out;
+	}
+	rc = db_image_get(ctx->db, name, &img);
+	if (rc < 0) {
+		api_error(resp, rc == -ENOENT ? 404 : 500, "image %s does not exist", name);
+		goto rollback;
+	}
+	old = img;
+	if (patch_field(obj, "kernel", true, img.kernel, sizeof(img.kernel), resp) < 0 ||
+	    patch_field(obj, "initrd", true, img.initrd, sizeof(img.initrd), resp) < 0 ||
+	    patch_field(obj, "xen", true, img.xen, sizeof(img.xen), resp) < 0 ||
+	    patch_field(obj, "xen_cmdline", false, img.xen_cmdline, sizeof(img.xen_cmdline),
+			resp) < 0 ||
+	    patch_field(obj, "cmdline", false, img.cmdline, sizeof(img.cmdline), resp) < 0)
+		goto rollback;
+	if (!img.xen[0] && json_object_get(obj, "xen"))
+		img.xen_cmdline[0] = '\0';   /* dropping Xen drops its command line */
+	if (img.xen_cmdline[0] && !img.xen[0]) {
+		api_error(resp, 400, "xen_cmdline given without xen");
+		goto rollback;
+	}
+	if (check_users_fit(ctx, &img, resp) < 0)
+		goto rollback;
+	rc = db_image_update(ctx->db, &img);
+	if (rc < 0) {
+		api_error(resp, 500, "cannot update image %s: %s", name, strerror(-rc));
+		goto rollback;
+	}
+	if (api_write_all(ctx, resp) < 0) {
+		db_rollback(ctx->db);
+		api_provision_all(ctx);
+		goto out;
+	}
+	if (db_commit(ctx->db) < 0) {
+		api_error(resp, 500, "cannot commit image %s", name);
+		api_provision_all(ctx);
+		goto out;
+	}
+	log_info("image %s changed: kernel %s -> %s, initrd %s -> %s, xen %s -> %s", name,
+		 old.kernel, img.kernel, old.initrd[0] ? old.initrd : "-",
+		 img.initrd[0] ? img.initrd : "-", old.xen[0] ? old.xen : "-",
+		 img.xen[0] ? img.xen : "-");
+	api_reply(resp, 200, image_json(&img));
+	goto out;
+rollback:
+	db_rollback(ctx->db);
+out:
+	json_decref(obj);
+}
+
+/* An image in use (a role's default or a node's override) is kept; the
+ * refusal names every user so the operator knows what to change. */
+static void image_remove(struct api_ctx *ctx, const char *name, struct api_response *resp)
+{
+	char roles[32] = "", nodes[320];
+	int rc, nroles = 0;
+
+	if (validate_image_name(name) < 0) {
+		api_error(resp, 400, "bad image name '%.70s'", name);
+		return;
+	}
 	for (int r = 0; r < ROLE_COUNT; r++) {
-		if (db_role_get(ctx->db, (enum node_role)r, holder) == 0 &&
-		    strcmp(holder, name) == 0) {
-			api_error(resp, 409, "image %s is the default of role %s", name,
-				  role_name((enum node_role)r));
-			return;
+		char img[PROV_NAME_MAX];
+
+		if (db_role_get(ctx->db, (enum node_role)r, img) == 0 && strcmp(img, name) == 0) {
+			size_t o = strlen(roles);
+
+			snprintf(roles + o, sizeof(roles) - o, "%s%s", nroles++ ? ", " : "",
+				 role_name((enum node_role)r));
 		}
 	}
-	rc = db_node_count_image(ctx->db, name, holder);
-	if (rc > 0) {
-		api_error(resp, 409, "image %s is used by node %s%s", name, holder,
-			  rc > 1 ? " and others" : "");
+	rc = db_node_count_image(ctx->db, name, nodes, sizeof(nodes));
+	if (rc < 0) {
+		api_error(resp, 500, "cannot check the users of image %s", name);
+		return;
+	}
+	if (nroles || rc > 0) {
+		api_error(resp, 409, "image %s is in use: %s%s%s%s%s", name,
+			  nroles ? (nroles > 1 ? "default of roles " : "default of role ") : "",
+			  roles, nroles && rc ? "; " : "",
+			  rc ? (rc > 1 ? "booted by nodes " : "booted by node ") : "",
+			  rc ? nodes : "");
 		return;
 	}
 	rc = db_image_delete(ctx->db, name);
@@ -183,8 +312,10 @@ void api_images(struct api_ctx *ctx, const struct api_request *req,
 		image_show(ctx, sub, resp);
 	} else if (strcmp(m, "DELETE") == 0) {
 		image_remove(ctx, sub, resp);
+	} else if (strcmp(m, "PATCH") == 0) {
+		image_set(ctx, req, sub, resp);
 	} else {
-		api_error(resp, 405, "method %.20s not allowed on an image (GET, DELETE)", m);
+		api_error(resp, 405, "method %.20s not allowed on an image (GET, PATCH, DELETE)", m);
 	}
 }
 

@@ -101,7 +101,11 @@ int api_write_all(struct api_ctx *ctx, struct api_response *resp)
 		if (rc < 0)
 			goto out;
 	}
+	if (ctx->around_write)
+		ctx->around_write(ctx->around_arg, true);
 	rc = ctx->prov->write_files(&ctx->cfg->prov, pn, n);
+	if (ctx->around_write)
+		ctx->around_write(ctx->around_arg, false);
 	if (rc < 0)
 		rc = api_error(resp, 500, "writing dhcpd.conf and pxelinux.cfg failed: %s (see nimbusd's log)",
 			       strerror(-rc));

@@ -410,7 +410,42 @@ out:
 	json_decref(obj);
 }
 
-/* --- GET /v1/discovered ---------------------------------------------- */
+/* --- GET, DELETE /v1/discovered ------------------------------------- */
+
+/* Forgets one discovered machine (sub: its MAC) or all (sub ""). */
+static void discovered_clear(struct api_ctx *ctx, const char *sub, struct api_response *resp)
+{
+	uint8_t mac[MAC_LEN];
+	char m[MAC_STR_LEN];
+	int rc;
+
+	if (!*sub) {
+		rc = db_discovered_clear(ctx->db);
+		if (rc < 0) {
+			api_error(resp, 500, "cannot clear discovered machines");
+			return;
+		}
+		log_info("cleared %d discovered machine%s", rc, rc == 1 ? "" : "s");
+		api_reply(resp, 200, json_pack("{s:i}", "cleared", rc));
+		return;
+	}
+	if (mac_parse(sub, mac) < 0) {
+		api_error(resp, 400, "bad mac '%.40s'", sub);
+		return;
+	}
+	mac_format(mac, m);
+	rc = db_discovered_delete(ctx->db, mac);
+	if (rc == -ENOENT) {
+		api_error(resp, 404, "no discovered machine with mac %s", m);
+		return;
+	}
+	if (rc < 0) {
+		api_error(resp, 500, "cannot forget discovered mac %s", m);
+		return;
+	}
+	log_info("discovered machine mac %s forgotten", m);
+	api_reply(resp, 200, json_pack("{s:i, s:s}", "cleared", 1, "mac", m));
+}
 
 void api_discovered(struct api_ctx *ctx, const struct api_request *req,
 		    const char *sub, struct api_response *resp)
@@ -419,8 +454,12 @@ void api_discovered(struct api_ctx *ctx, const struct api_request *req,
 	size_t n;
 	json_t *arr;
 
+	if (strcmp(req->method, "DELETE") == 0) {
+		discovered_clear(ctx, sub, resp);
+		return;
+	}
 	if (strcmp(req->method, "GET") != 0 || *sub) {
-		api_error(resp, 405, "only GET /v1/discovered");
+		api_error(resp, 405, "only GET and DELETE on /v1/discovered, DELETE on /v1/discovered/MAC");
 		return;
 	}
 	if (db_discovered_list(ctx->db, &all, &n) < 0) {

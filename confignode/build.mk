@@ -12,6 +12,7 @@ NIMBUSD_CORE_SRCS := confignode/config.c confignode/db.c confignode/node_state.c
 NIMBUSD_LIBS := -lsqlite3 -ljansson $(PROVISION_LIBS)
 
 $(eval $(call program,nimbusd,$(call objs,confignode/nimbusd.c confignode/httpd.c \
+	confignode/admin_auth.c confignode/tftp_watch.c \
 	$(NIMBUSD_CORE_SRCS) $(PROVISION_SRCS)),$(NIMBUSD_LIBS) -lmicrohttpd))
 
 $(eval $(call program,nimbus,$(call objs,confignode/nimbus.c confignode/cli_http.c \
@@ -24,3 +25,5 @@ $(eval $(call unit_test,node_state,$(call objs,confignode/node_state.c),))
 $(eval $(call unit_test,db,$(call objs,confignode/db.c confignode/node_state.c \
 	confignode/validate.c),-lsqlite3))
 $(eval $(call unit_test,api,$(call objs,$(NIMBUSD_CORE_SRCS) $(PROVISION_SRCS)),$(NIMBUSD_LIBS)))
+$(eval $(call unit_test,admin_auth,$(call objs,confignode/admin_auth.c),))
+$(eval $(call unit_test,tftp_watch,$(call objs,confignode/tftp_watch.c $(PROVISION_SRCS)),$(PROVISION_LIBS)))

@@ -17,7 +17,28 @@ struct cli_cmd {
 	int (*fn)(struct cli *cli, int argc, char **argv); /* argv[0] = name */
 	const char *args;   /* synopsis after the name */
 	const char *help;   /* one line */
+	const char *details; /* --help: options, behaviour, examples (or NULL) */
 };
+
+/* An option of a subcommand, copied into a JSON request body. */
+struct cli_opt {
+	const char *opt;    /* long option */
+	const char *field;  /* JSON member */
+	int kind;           /* CLI_VALUE: string; CLI_NULL / CLI_TRUE: a flag */
+};
+enum { CLI_NULL, CLI_VALUE, CLI_TRUE };
+
+/* Parses a subcommand's argv (argv[0] its name) with GNU getopt, so options
+ * and positional arguments mix in any order: the options of map go into
+ * obj, -o/--output FMT sets cli->json (the global option is accepted after
+ * the subcommand too), and between min_pos and max_pos positional
+ * arguments go to pos[]. Returns 0, or prints why and returns 2. */
+int cli_opts(struct cli *cli, const char *cmd, int argc, char **argv,
+	     const struct cli_opt *map, size_t nmap, json_t *obj,
+	     const char **pos, int min_pos, int max_pos, int *npos);
+
+/* "text" or "json" into cli->json; prints and returns 2 otherwise. */
+int cli_set_output(struct cli *cli, const char *fmt);
 
 /* One API call over the Unix socket. body may be NULL. Returns the HTTP
  * status (>= 100) with *out the parsed JSON reply, or a negative errno

@@ -8,13 +8,12 @@
 static int hook_dhcp(struct cli *cli, int argc, char **argv)
 {
 	json_t *body, *reply;
+	const char *pos[2];
 	int rc;
 
-	if (argc != 3) {
-		fprintf(stderr, "nimbus: hook dhcp: want MAC IP\n");
+	if (cli_opts(cli, "hook dhcp", argc, argv, NULL, 0, NULL, pos, 2, 2, NULL))
 		return 2;
-	}
-	body = json_pack("{s:s, s:s?, s:s?}", "event", "dhcp", "mac", argv[1], "ip", argv[2]);
+	body = json_pack("{s:s, s:s?, s:s?}", "event", "dhcp", "mac", pos[0], "ip", pos[1]);
 	rc = cli_call(cli, "POST", "/v1/events", body, &reply);
 	json_decref(body);
 	cli->json = false;
@@ -23,7 +22,10 @@ static int hook_dhcp(struct cli *cli, int argc, char **argv)
 
 static const struct cli_cmd hook_cmds[] = {
 	{ "dhcp", hook_dhcp, "MAC IP",
-	  "Record that dhcpd answered MAC with IP (dhcpd.conf's on-commit hook)." },
+	  "Record that dhcpd answered MAC with IP (dhcpd.conf's on-commit hook).",
+	  "dhcpd runs this through execute() in the generated dhcpd.conf (the\n"
+	  "dhcp-hook key of nimbusd.conf); it posts {\"event\":\"dhcp\"} to /v1/events.\n"
+	  "A MAC that is no node is accepted and ignored.\n" },
 };
 
 int cli_hook(struct cli *cli, int argc, char **argv)

@@ -1,5 +1,5 @@
 /* nimbus image ... and nimbus role ...: boot images and role defaults. */
-#include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -28,50 +28,55 @@ static void print_image_list(json_t *r)
 		       cli_str(i, "initrd"), cli_str(i, "xen")[0] ? cli_str(i, "xen") : "-");
 }
 
-static int image_add(struct cli *cli, int argc, char **argv)
+static const struct cli_opt image_map[] = {
+	{ "kernel", "kernel", CLI_VALUE }, { "initrd", "initrd", CLI_VALUE },
+	{ "xen", "xen", CLI_VALUE }, { "xen-cmdline", "xen_cmdline", CLI_VALUE },
+	{ "cmdline", "cmdline", CLI_VALUE },
+};
+
+/* image add NAME ... (POST) and image set NAME ... (PATCH). */
+static int image_write(struct cli *cli, int argc, char **argv, bool add)
 {
-	static const struct option opts[] = {
-		{ "kernel", required_argument, NULL, 'k' },
-		{ "initrd", required_argument, NULL, 'i' },
-		{ "xen", required_argument, NULL, 'x' },
-		{ "xen-cmdline", required_argument, NULL, 'X' },
-		{ "cmdline", required_argument, NULL, 'c' },
-		{ NULL, 0, NULL, 0 },
-	};
 	json_t *body = json_object(), *reply;
-	int c, rc;
+	const char *name;
+	char path[256];
+	int rc;
 
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-		const char *field = c == 'k' ? "kernel" : c == 'i' ? "initrd" : c == 'x' ? "xen" :
-				    c == 'X' ? "xen_cmdline" : c == 'c' ? "cmdline" : NULL;
-
-		if (!field) {
-			fprintf(stderr, "nimbus: image add: %s option '%s'\n",
-				c == ':' ? "missing value for" : "unknown", argv[optind - 1]);
-			json_decref(body);
-			return 2;
-		}
-		json_object_set_new(body, field, json_string(optarg));
+	rc = cli_opts(cli, add ? "image add" : "image set", argc, argv, image_map, 5, body,
+		      &name, 1, 1, NULL);
+	if (rc == 0 && !add && json_object_size(body) == 0) {
+		fprintf(stderr, "nimbus: image set: nothing to change (see 'nimbus image set --help')\n");
+		rc = 2;
 	}
-	if (optind != argc - 1) {
-		fprintf(stderr, "nimbus: image add: want exactly one NAME (see 'nimbus image add --help')\n");
+	if (rc == 0 && !add && cli_path(path, sizeof(path), "/v1/images", name) < 0) {
+		fprintf(stderr, "nimbus: image name '%.60s...' is too long\n", name);
+		rc = 2;
+	}
+	if (rc) {
 		json_decref(body);
-		return 2;
+		return rc;
 	}
-	json_object_set_new(body, "name", json_string(argv[optind]));
-	rc = cli_call(cli, "POST", "/v1/images", body, &reply);
+	if (add)
+		json_object_set_new(body, "name", json_string(name));
+	rc = cli_call(cli, add ? "POST" : "PATCH", add ? "/v1/images" : path, body, &reply);
 	json_decref(body);
 	return cli_result(cli, rc, reply, print_image);
 }
 
+static int image_add(struct cli *cli, int argc, char **argv)
+{
+	return image_write(cli, argc, argv, true);
+}
+
+static int image_set(struct cli *cli, int argc, char **argv)
+{
+	return image_write(cli, argc, argv, false);
+}
+
 static int image_list(struct cli *cli, int argc, char **argv)
 {
-	if (argc > 1) {
-		fprintf(stderr, "nimbus: image list: unexpected argument '%s'\n", argv[1]);
+	if (cli_opts(cli, "image list", argc, argv, NULL, 0, NULL, NULL, 0, 0, NULL))
 		return 2;
-	}
 	return cli_do(cli, "GET", "/v1/images", NULL, print_image_list);
 }
 
@@ -83,13 +88,14 @@ static void print_removed(json_t *r)
 static int image_one(struct cli *cli, int argc, char **argv, const char *method,
 		     void (*text)(json_t *))
 {
-	char path[256];
-	if (argc != 2) {
-		fprintf(stderr, "nimbus: image %s: want exactly one NAME\n", argv[0]);
+	char path[256], cmd[32];
+	const char *name;
+
+	snprintf(cmd, sizeof(cmd), "image %s", argv[0]);
+	if (cli_opts(cli, cmd, argc, argv, NULL, 0, NULL, &name, 1, 1, NULL))
 		return 2;
-	}
-	if (cli_path(path, sizeof(path), "/v1/images", argv[1]) < 0) {
-		fprintf(stderr, "nimbus: image name '%.60s...' is too long\n", argv[1]);
+	if (cli_path(path, sizeof(path), "/v1/images", name) < 0) {
+		fprintf(stderr, "nimbus: image name '%.60s...' is too long\n", name);
 		return 2;
 	}
 	return cli_do(cli, method, path, NULL, text);
@@ -105,14 +111,33 @@ static int image_remove(struct cli *cli, int argc, char **argv)
 	return image_one(cli, argc, argv, "DELETE", print_removed);
 }
 
+#define IMAGE_OPTIONS \
+	"  --kernel PATH       the kernel (with --xen: the dom0 kernel)\n" \
+	"  --initrd PATH       its initrd\n" \
+	"  --xen PATH          Xen: the image boots mboot.c32, Xen, then kernel and initrd\n" \
+	"  --xen-cmdline ARGS  Xen's command line (e.g. 'dom0_mem=1024M')\n" \
+	"  --cmdline ARGS      the kernel's command line; nimbus.report=IP:PORT is added\n" \
+	"\nPaths are relative to the TFTP root (A-Z a-z 0-9 . _ + / -, no '..').\n" \
+	"Command lines are printable ASCII without quotes, \\ ; { } # $ ` or '---'.\n"
+
 static const struct cli_cmd image_cmds[] = {
 	{ "add", image_add,
 	  "NAME --kernel PATH [--initrd PATH] [--xen PATH [--xen-cmdline ARGS]] [--cmdline ARGS]",
-	  "Register a boot image. Paths are relative to the TFTP root. With --xen the image\n"
-	  "      boots mboot.c32: Xen with --xen-cmdline, then the kernel (dom0) and initrd." },
-	{ "list", image_list, "", "List boot images." },
-	{ "show", image_show, "NAME", "Show one boot image." },
-	{ "remove", image_remove, "NAME", "Remove an image no role or node uses." },
+	  "Register a boot image (NAME: a-z 0-9 . _ -).",
+	  IMAGE_OPTIONS
+	  "\nexample:\n  nimbus image add st1 --kernel images/st1/vmlinuz --initrd images/st1/initrd.gz \\\n"
+	  "      --cmdline 'console=ttyS0'\n" },
+	{ "set", image_set,
+	  "NAME [--kernel PATH] [--initrd PATH] [--xen PATH] [--xen-cmdline ARGS] [--cmdline ARGS]",
+	  "Change a boot image; the pxelinux files of the nodes booting it are regenerated.",
+	  IMAGE_OPTIONS
+	  "An empty value (--initrd '') removes an optional part. An image that hw nodes\n"
+	  "or the hw role boot keeps its Xen. Nodes pick the change up on their next boot.\n"
+	  "\nexample:\n  nimbus image set st1 --kernel images/st1-v2/vmlinuz\n" },
+	{ "list", image_list, "", "List boot images.", NULL },
+	{ "show", image_show, "NAME", "Show one boot image.", NULL },
+	{ "remove", image_remove, "NAME",
+	  "Remove an image; refused while a role or node uses it (naming them).", NULL },
 };
 
 int cli_image(struct cli *cli, int argc, char **argv)
@@ -139,38 +164,37 @@ static void print_role(json_t *r)
 
 static int role_list(struct cli *cli, int argc, char **argv)
 {
-	if (argc > 1) {
-		fprintf(stderr, "nimbus: role list: unexpected argument '%s'\n", argv[1]);
+	if (cli_opts(cli, "role list", argc, argv, NULL, 0, NULL, NULL, 0, 0, NULL))
 		return 2;
-	}
 	return cli_do(cli, "GET", "/v1/roles", NULL, print_roles);
 }
 
 static int role_set_image(struct cli *cli, int argc, char **argv)
 {
+	const char *pos[2];
 	char path[256];
 	json_t *body, *reply;
 	int rc;
 
-	if (argc != 3) {
-		fprintf(stderr, "nimbus: role set-image: want ROLE IMAGE\n");
+	if (cli_opts(cli, "role set-image", argc, argv, NULL, 0, NULL, pos, 2, 2, NULL))
+		return 2;
+	if (cli_path(path, sizeof(path), "/v1/roles", pos[0]) < 0) {
+		fprintf(stderr, "nimbus: role name '%.60s...' is too long\n", pos[0]);
 		return 2;
 	}
-	if (cli_path(path, sizeof(path), "/v1/roles", argv[1]) < 0) {
-		fprintf(stderr, "nimbus: role name '%.60s...' is too long\n", argv[1]);
-		return 2;
-	}
-	body = json_pack("{s:s?}", "image", argv[2]);
+	body = json_pack("{s:s?}", "image", pos[1]);
 	rc = cli_call(cli, "PUT", path, body, &reply);
 	json_decref(body);
 	return cli_result(cli, rc, reply, print_role);
 }
 
 static const struct cli_cmd role_cmds[] = {
-	{ "list", role_list, "", "List roles (storage, hw) and their default images." },
+	{ "list", role_list, "", "List roles (storage, hw) and their default images.", NULL },
 	{ "set-image", role_set_image, "storage|hw IMAGE",
-	  "Set the image a role's nodes boot unless they override it; their pxelinux\n"
-	  "      configs are regenerated." },
+	  "Set the image a role's nodes boot unless they override it.",
+	  "The pxelinux configs of the role's nodes are regenerated at once. The hw role\n"
+	  "needs an image with Xen.\n"
+	  "\nexample:\n  nimbus role set-image storage st1\n" },
 };
 
 int cli_role(struct cli *cli, int argc, char **argv)

@@ -6,46 +6,6 @@
 
 #include "cli.h"
 
-/* Parses "NAME --opt val..." into the JSON fields named in map; the one
- * positional argument goes to *name. Returns 0 or prints and returns 2. */
-struct optmap {
-	const char *opt;    /* long option */
-	const char *field;  /* JSON member */
-	int value;          /* 0: flag sets field to null */
-};
-
-static int parse_opts(const char *cmd, int argc, char **argv, const struct optmap *map,
-		      size_t nmap, json_t *obj, const char **name)
-{
-	struct option opts[16];
-	size_t i;
-	int c;
-
-	for (i = 0; i < nmap && i < 15; i++)
-		opts[i] = (struct option){ map[i].opt, map[i].value ? required_argument : no_argument,
-					   NULL, (int)(i + 1) };
-	opts[i] = (struct option){ NULL, 0, NULL, 0 };
-	/* optind 0: GNU getopt starts afresh and moves the positional NAME
-	 * after the options, wherever the operator typed it. */
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-		if (c == '?' || c == ':') {
-			fprintf(stderr, "nimbus: %s: %s option '%s' (see 'nimbus %s --help')\n", cmd,
-				c == ':' ? "missing value for" : "unknown", argv[optind - 1], cmd);
-			return 2;
-		}
-		json_object_set_new(obj, map[c - 1].field,
-				    map[c - 1].value ? json_string(optarg) : json_null());
-	}
-	*name = optind < argc ? argv[optind] : NULL;
-	if (optind + 1 < argc) {
-		fprintf(stderr, "nimbus: %s: unexpected argument '%s'\n", cmd, argv[optind + 1]);
-		return 2;
-	}
-	return 0;
-}
-
 static void print_node_row(json_t *n)
 {
 	printf("%-20s %-17s %-15s %-8s %-16s %s\n", cli_str(n, "name"), cli_str(n, "mac"),
@@ -112,29 +72,18 @@ static void print_removed(json_t *r)
 	printf("removed node %s (mac %s)\n", cli_str(r, "removed"), cli_str(r, "mac"));
 }
 
-static int need_name(const char *cmd, const char *name)
-{
-	if (!name) {
-		fprintf(stderr, "nimbus: node %s: missing NAME (see 'nimbus node %s --help')\n",
-			cmd, cmd);
-		return 2;
-	}
-	return 0;
-}
-
 static int node_add(struct cli *cli, int argc, char **argv)
 {
-	static const struct optmap map[] = {
-		{ "mac", "mac", 1 }, { "discovered", "discovered", 1 }, { "role", "role", 1 },
-		{ "ip", "ip", 1 }, { "image", "image", 1 },
+	static const struct cli_opt map[] = {
+		{ "mac", "mac", CLI_VALUE }, { "discovered", "discovered", CLI_VALUE },
+		{ "role", "role", CLI_VALUE }, { "ip", "ip", CLI_VALUE },
+		{ "image", "image", CLI_VALUE },
 	};
 	json_t *body = json_object(), *reply;
 	const char *name;
 	int rc;
 
-	rc = parse_opts("node add", argc, argv, map, 5, body, &name);
-	if (rc == 0)
-		rc = need_name("add", name);
+	rc = cli_opts(cli, "node add", argc, argv, map, 5, body, &name, 1, 1, NULL);
 	if (rc) {
 		json_decref(body);
 		return rc;
@@ -147,24 +96,23 @@ static int node_add(struct cli *cli, int argc, char **argv)
 
 static int node_list(struct cli *cli, int argc, char **argv)
 {
-	(void)argv;
-	if (argc > 1) {
-		fprintf(stderr, "nimbus: node list: unexpected argument '%s'\n", argv[1]);
+	if (cli_opts(cli, "node list", argc, argv, NULL, 0, NULL, NULL, 0, 0, NULL))
 		return 2;
-	}
 	return cli_do(cli, "GET", "/v1/nodes", NULL, print_node_list);
 }
 
+/* "nimbus node CMD NAME": one request on /v1/nodes/NAME. */
 static int one_name(struct cli *cli, int argc, char **argv, const char *method,
 		    void (*text)(json_t *))
 {
-	char path[256];
-	if (argc != 2) {
-		fprintf(stderr, "nimbus: node %s: want exactly one NAME\n", argv[0]);
+	char path[256], cmd[32];
+	const char *name;
+
+	snprintf(cmd, sizeof(cmd), "node %s", argv[0]);
+	if (cli_opts(cli, cmd, argc, argv, NULL, 0, NULL, &name, 1, 1, NULL))
 		return 2;
-	}
-	if (cli_path(path, sizeof(path), "/v1/nodes", argv[1]) < 0) {
-		fprintf(stderr, "nimbus: node name '%.60s...' is too long\n", argv[1]);
+	if (cli_path(path, sizeof(path), "/v1/nodes", name) < 0) {
+		fprintf(stderr, "nimbus: node name '%.60s...' is too long\n", name);
 		return 2;
 	}
 	return cli_do(cli, method, path, NULL, text);
@@ -182,20 +130,22 @@ static int node_remove(struct cli *cli, int argc, char **argv)
 
 static int node_set(struct cli *cli, int argc, char **argv)
 {
-	static const struct optmap map[] = {
-		{ "mac", "mac", 1 }, { "role", "role", 1 }, { "ip", "ip", 1 },
-		{ "image", "image", 1 }, { "default-image", "image", 0 },
+	static const struct cli_opt map[] = {
+		{ "mac", "mac", CLI_VALUE }, { "role", "role", CLI_VALUE }, { "ip", "ip", CLI_VALUE },
+		{ "image", "image", CLI_VALUE }, { "default-image", "image", CLI_NULL },
 	};
 	json_t *body = json_object(), *reply;
 	const char *name;
 	char path[256];
 	int rc;
 
-	rc = parse_opts("node set", argc, argv, map, 5, body, &name);
-	if (rc == 0)
-		rc = need_name("set", name);
+	rc = cli_opts(cli, "node set", argc, argv, map, 5, body, &name, 1, 1, NULL);
 	if (rc == 0 && cli_path(path, sizeof(path), "/v1/nodes", name) < 0) {
 		fprintf(stderr, "nimbus: node name '%.60s...' is too long\n", name);
+		rc = 2;
+	}
+	if (rc == 0 && json_object_size(body) == 0) {
+		fprintf(stderr, "nimbus: node set: nothing to change (see 'nimbus node set --help')\n");
 		rc = 2;
 	}
 	if (rc) {
@@ -226,31 +176,81 @@ static void print_discovered(json_t *r)
 	}
 }
 
+static void print_cleared(json_t *r)
+{
+	printf("cleared %lld discovered machine%s\n",
+	       (long long)json_integer_value(json_object_get(r, "cleared")),
+	       json_integer_value(json_object_get(r, "cleared")) == 1 ? "" : "s");
+}
+
 static int node_discovered(struct cli *cli, int argc, char **argv)
 {
-	if (argc > 1) {
-		fprintf(stderr, "nimbus: node discovered: unexpected argument '%s'\n", argv[1]);
-		return 2;
+	static const struct cli_opt map[] = { { "clear", "clear", CLI_TRUE } };
+	json_t *flags = json_object();
+	const char *mac = NULL;
+	char path[128];
+	int n, rc;
+
+	rc = cli_opts(cli, "node discovered", argc, argv, map, 1, flags, &mac, 0, 1, &n);
+	if (rc == 0 && n && !json_object_get(flags, "clear")) {
+		fprintf(stderr, "nimbus: node discovered: a MAC only goes with --clear\n");
+		rc = 2;
 	}
+	if (rc == 0 && json_object_get(flags, "clear")) {
+		if (mac && cli_path(path, sizeof(path), "/v1/discovered", mac) < 0) {
+			fprintf(stderr, "nimbus: bad mac '%.60s...'\n", mac);
+			rc = 2;
+		} else {
+			json_decref(flags);
+			return cli_do(cli, "DELETE", mac ? path : "/v1/discovered", NULL,
+				      print_cleared);
+		}
+	}
+	json_decref(flags);
+	if (rc)
+		return rc;
 	return cli_do(cli, "GET", "/v1/discovered", NULL, print_discovered);
 }
 
 static const struct cli_cmd node_cmds[] = {
 	{ "add", node_add,
 	  "NAME (--mac MAC | --discovered MAC) --role storage|hw [--ip IP] [--image IMAGE]",
-	  "Add a machine as node NAME (a DNS label). MAC as aa:bb:cc:dd:ee:ff, AA-BB-...,\n"
-	  "      or aabb.ccdd.eeff; --discovered adopts a machine from 'node discovered'. The IP\n"
-	  "      comes from the pool unless given; the image is the role's default unless given.\n"
-	  "      dhcpd learns the host at once (OMAPI): the machine boots its role on next boot." },
-	{ "list", node_list, "", "List nodes with address, role, image and lifecycle state." },
+	  "Add a machine as node NAME; it PXE-boots into its role on its next boot.",
+	  "NAME is a DNS label: a-z 0-9 -, 1..63 characters, no leading or trailing '-'.\n"
+	  "In one transaction nimbusd checks everything, stores the node, regenerates\n"
+	  "dhcpd.conf (checked with dhcpd -t) and the node's pxelinux.cfg/01-<mac>, and adds\n"
+	  "the host to the running dhcpd (OMAPI). If a step fails nothing is changed.\n"
+	  "\n"
+	  "  --mac MAC           the machine's boot NIC: aa:bb:cc:dd:ee:ff, AA-BB-CC-DD-EE-FF,\n"
+	  "                      aabb.ccdd.eeff or aabbccddeeff; unicast, not all-zero\n"
+	  "  --discovered MAC    adopt a machine listed by 'nimbus node discovered'\n"
+	  "  --role ROLE         storage (AoE storage node) or hw (Xen hardware node)\n"
+	  "  --ip IP             fixed address inside the subnet, outside the dynamic range;\n"
+	  "                      default: the first free address of the pool\n"
+	  "  --image IMAGE       boot IMAGE instead of the role's default (hw needs a Xen image)\n"
+	  "\nexample:\n  nimbus node add store1 --mac 52:54:00:aa:00:01 --role storage\n" },
+	{ "list", node_list, "", "List nodes with address, role, image and lifecycle state.",
+	  "States: added, dhcp, config-fetched, booted, lost, failed (see 'node show').\n" },
 	{ "show", node_show, "NAME",
-	  "Show one node and its history (added, dhcp, config-fetched, booted, lost)." },
-	{ "set", node_set, "NAME [--mac MAC] [--ip IP] [--role ROLE] [--image IMAGE | --default-image]",
-	  "Change a node; its DHCP host and pxelinux config follow." },
+	  "Show one node, its last report and its history.",
+	  "The history lists each change of state with its time (UTC): added, changed,\n"
+	  "dhcp (dhcpd answered), config-fetched (TFTP read its pxelinux file), booted\n"
+	  "(the booted system reported), failed (it reported a failure), lost (silent for\n"
+	  "lost-after seconds).\n" },
+	{ "set", node_set,
+	  "NAME [--mac MAC] [--ip IP] [--role ROLE] [--image IMAGE | --default-image]",
+	  "Change a node; its DHCP host and pxelinux config follow.",
+	  "Options as for 'node add'. A changed MAC removes the old DHCP host first.\n"
+	  "  --default-image     drop the node's image override: boot the role's default\n"
+	  "\nexample:\n  nimbus node set store1 --ip 10.77.0.20\n" },
 	{ "remove", node_remove, "NAME",
-	  "Remove a node: dhcpd forgets it and its pxelinux config is deleted." },
-	{ "discovered", node_discovered, "",
-	  "List unknown machines that booted the discovery image and reported in." },
+	  "Remove a node: dhcpd forgets it and its pxelinux config is deleted.", NULL },
+	{ "discovered", node_discovered, "[--clear [MAC]]",
+	  "List (or forget) unknown machines that booted the discovery image.",
+	  "Machines whose MAC is no node boot the discovery image and report their CPUs,\n"
+	  "memory and NICs; adopt one with 'nimbus node add NAME --discovered MAC ...'.\n"
+	  "  --clear             forget every discovered machine\n"
+	  "  --clear MAC         forget one (it reappears if it reports again)\n" },
 };
 
 int cli_node(struct cli *cli, int argc, char **argv)

@@ -1,5 +1,6 @@
 /* Output and dispatch helpers shared by the CLI's subcommand files. */
 #include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -47,7 +48,8 @@ int cli_do(struct cli *cli, const char *method, const char *path, json_t *body,
 
 void cli_group_usage(FILE *f, const char *group, const struct cli_cmd *table, size_t n)
 {
-	fprintf(f, "usage: nimbus [OPTIONS] %s COMMAND [ARGS]\n\ncommands:\n", group);
+	fprintf(f, "usage: nimbus [-s SOCKET] [-o text|json] %s COMMAND [ARGS] [-o text|json]\n"
+		"\ncommands:\n", group);
 	for (size_t i = 0; i < n; i++) {
 		char syn[128];
 
@@ -55,6 +57,81 @@ void cli_group_usage(FILE *f, const char *group, const struct cli_cmd *table, si
 		fprintf(f, "  %s %s\n      %s\n", group, syn, table[i].help);
 	}
 	fprintf(f, "\n'nimbus %s COMMAND --help' describes one command.\n", group);
+}
+
+static void cmd_usage(FILE *f, const char *group, const struct cli_cmd *c)
+{
+	fprintf(f, "usage: nimbus [-s SOCKET] %s %s %s [-o text|json]\n\n      %s\n", group,
+		c->name, c->args, c->help);
+	if (c->details)
+		fprintf(f, "\n%s", c->details);
+	fprintf(f, "\n  -o, --output FMT    text (default) or json: nimbusd's reply as is\n"
+		"  -h, --help          this text\n"
+		"\nExit status: 0 done, 1 refused by nimbusd (the message names the bad value),\n"
+		"2 usage error or nimbusd unreachable.\n");
+}
+
+int cli_set_output(struct cli *cli, const char *fmt)
+{
+	if (strcmp(fmt, "json") == 0) {
+		cli->json = true;
+	} else if (strcmp(fmt, "text") == 0) {
+		cli->json = false;
+	} else {
+		fprintf(stderr, "nimbus: bad output format '%s' (text or json)\n", fmt);
+		return 2;
+	}
+	return 0;
+}
+
+int cli_opts(struct cli *cli, const char *cmd, int argc, char **argv,
+	     const struct cli_opt *map, size_t nmap, json_t *obj,
+	     const char **pos, int min_pos, int max_pos, int *npos)
+{
+	struct option opts[20];
+	size_t i;
+	int c, n = 0;
+
+	for (i = 0; i < nmap && i < 18; i++)
+		opts[i] = (struct option){ map[i].opt,
+					   map[i].kind == CLI_VALUE ? required_argument : no_argument,
+					   NULL, (int)(i + 1) };
+	opts[i++] = (struct option){ "output", required_argument, NULL, 'o' };
+	opts[i] = (struct option){ NULL, 0, NULL, 0 };
+	/* optind 0: GNU getopt starts afresh and permutes, so positional
+	 * arguments may come before, between or after the options. */
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":o:", opts, NULL)) != -1) {
+		if (c == '?' || c == ':') {
+			fprintf(stderr, "nimbus: %s: %s option '%s' (see 'nimbus %s --help')\n", cmd,
+				c == ':' ? "missing value for" : "unknown", argv[optind - 1], cmd);
+			return 2;
+		}
+		if (c == 'o') {
+			if (cli_set_output(cli, optarg))
+				return 2;
+			continue;
+		}
+		json_object_set_new(obj, map[c - 1].field,
+				    map[c - 1].kind == CLI_VALUE ? json_string(optarg) :
+				    map[c - 1].kind == CLI_TRUE ? json_true() : json_null());
+	}
+	for (; optind < argc; optind++) {
+		if (n == max_pos) {
+			fprintf(stderr, "nimbus: %s: unexpected argument '%s' (see 'nimbus %s --help')\n",
+				cmd, argv[optind], cmd);
+			return 2;
+		}
+		pos[n++] = argv[optind];
+	}
+	if (n < min_pos) {
+		fprintf(stderr, "nimbus: %s: missing argument (see 'nimbus %s --help')\n", cmd, cmd);
+		return 2;
+	}
+	if (npos)
+		*npos = n;
+	return 0;
 }
 
 int cli_dispatch(struct cli *cli, const char *group, const struct cli_cmd *table,
@@ -75,8 +152,7 @@ int cli_dispatch(struct cli *cli, const char *group, const struct cli_cmd *table
 			if (!strcmp(argv[a], "--"))
 				break;
 			if (!strcmp(argv[a], "--help") || !strcmp(argv[a], "-h")) {
-				printf("usage: nimbus %s %s %s\n\n      %s\n", group,
-				       table[i].name, table[i].args, table[i].help);
+				cmd_usage(stdout, group, &table[i]);
 				return 0;
 			}
 		}

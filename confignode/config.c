@@ -181,6 +181,17 @@ static int parse_line(struct nimbusd_config *cfg, struct seen *seen,
 	PATHKEY("dhcpd", p->dhcpd_bin, set_abs_path)
 	PATHKEY("dhcpd-include", p->dhcpd_include, set_abs_path)
 	PATHKEY("dhcp-hook", p->dhcp_hook, set_abs_path)
+	PATHKEY("tftpd-pidfile", cfg->tftpd_pidfile, set_abs_path)
+	if (strcmp(k, "admin-user") == 0 || strcmp(k, "admin-group") == 0) {
+		NEED(1);
+		if (validate_account_name(argv[1]) < 0)
+			return fail(err, errlen, line,
+				    "%s: bad name '%s' (a number, or a-z 0-9 _ . - starting with a letter or _)",
+				    k, argv[1]);
+		snprintf(k[6] == 'u' ? cfg->admin_user : cfg->admin_group, ADMIN_NAME_MAX, "%s",
+			 argv[1]);
+		return 0;
+	}
 	PATHKEY("bios-loader", p->bios_loader, set_boot_path)
 	PATHKEY("uefi-loader", p->uefi_loader, set_boot_path)
 	PATHKEY("discovery-kernel", p->discovery.kernel, set_boot_path)
@@ -391,4 +402,67 @@ out:
 	free(text);
 	close(fd);
 	return rc;
+}
+
+static void add_key(char *buf, size_t len, const char *key)
+{
+	size_t o = strlen(buf);
+
+	if (o + strlen(key) + 2 < len)
+		snprintf(buf + o, len - o, "%s%s", o ? " " : "", key);
+}
+
+int config_diff(const struct nimbusd_config *cur, const struct nimbusd_config *next,
+		char *changed, size_t changed_len, char *restart, size_t restart_len)
+{
+	const struct prov_config *a = &cur->prov, *b = &next->prov;
+	int n = 0;
+
+#define DIFF(key, cond, is_restart) do { if (cond) { n++; \
+	add_key((is_restart) ? restart : changed, (is_restart) ? restart_len : changed_len, key); \
+	} } while (0)
+#define MEM(x) (memcmp(&a->x, &b->x, sizeof(a->x)) != 0)
+#define STR(x) (strcmp(a->x, b->x) != 0)
+#define CSTR(x) (strcmp(cur->x, next->x) != 0)
+	changed[0] = restart[0] = '\0';
+	DIFF("subnet", MEM(subnet) || MEM(netmask), 0);
+	DIFF("address", MEM(address), 0);
+	DIFF("pool", cur->node_pool_start != next->node_pool_start ||
+	     cur->node_pool_end != next->node_pool_end, 0);
+	DIFF("dynamic-range", MEM(pool_start) || MEM(pool_end), 0);
+	DIFF("listen-report", cur->report_ip.s_addr != next->report_ip.s_addr ||
+	     a->report_port != b->report_port, 1);
+	DIFF("socket", CSTR(socket), 1);
+	DIFF("socket-mode", cur->socket_mode != next->socket_mode, 0);
+	DIFF("admin-user", CSTR(admin_user), 0);
+	DIFF("admin-group", CSTR(admin_group), 0);
+	DIFF("database", CSTR(database), 1);
+	DIFF("tftp-root", STR(tftp_root), 0);
+	DIFF("tftpd-pidfile", CSTR(tftpd_pidfile), 0);
+	DIFF("dhcpd-conf", STR(dhcpd_conf), 0);
+	DIFF("dhcpd", STR(dhcpd_bin), 0);
+	DIFF("dhcpd-include", STR(dhcpd_include), 0);
+	DIFF("dhcp-hook", STR(dhcp_hook), 0);
+	DIFF("omapi-port", a->omapi_port != b->omapi_port, 0);
+	DIFF("omapi-key", STR(omapi_key_name) || STR(omapi_algorithm) || STR(omapi_secret), 0);
+	DIFF("bios-loader", STR(bios_loader), 0);
+	DIFF("uefi-loader", STR(uefi_loader), 0);
+	DIFF("discovery-kernel", STR(discovery.kernel), 0);
+	DIFF("discovery-initrd", STR(discovery.initrd), 0);
+	DIFF("discovery-cmdline", STR(discovery.cmdline), 0);
+	DIFF("lost-after", cur->lost_after != next->lost_after, 0);
+#undef DIFF
+#undef MEM
+#undef STR
+#undef CSTR
+	return n;
+}
+
+void config_keep_startup(struct nimbusd_config *next, const struct nimbusd_config *cur)
+{
+	next->report_ip = cur->report_ip;
+	next->prov.report_port = cur->prov.report_port;
+	memcpy(next->socket, cur->socket, sizeof(next->socket));
+	memcpy(next->prov.admin_socket, cur->prov.admin_socket, sizeof(next->prov.admin_socket));
+	memcpy(next->database, cur->database, sizeof(next->database));
 }

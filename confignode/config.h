@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "admin_auth.h"
 #include "provision.h"
 
 #define CONFIG_MAX_BYTES (64 * 1024)
@@ -21,6 +22,9 @@ struct nimbusd_config {
 	struct in_addr report_ip;    /* listen-report address (port in prov) */
 	char socket[PROV_PATH_MAX];  /* admin API Unix socket */
 	mode_t socket_mode;          /* who may administer: file permissions */
+	char admin_user[ADMIN_NAME_MAX];  /* and the peer's credentials: */
+	char admin_group[ADMIN_NAME_MAX]; /* root, these ("" = nimbusd's group) */
+	char tftpd_pidfile[PROV_PATH_MAX]; /* in.tftpd's: only its opens count */
 	char database[PROV_PATH_MAX];
 	unsigned lost_after;         /* seconds without a report -> lost */
 };
@@ -33,6 +37,17 @@ void config_defaults(struct nimbusd_config *cfg);
  * err. */
 int config_parse(const char *text, struct nimbusd_config *cfg, char *err,
 		 size_t errlen);
+
+/* What SIGHUP may change. Compares two parsed configurations: the keys
+ * whose values differ go, space-separated, to changed (applied at run time)
+ * or to restart (the admin socket, the database and the report listener
+ * are opened once, at start-up). Returns the number of differing keys. */
+int config_diff(const struct nimbusd_config *cur, const struct nimbusd_config *next,
+		char *changed, size_t changed_len, char *restart, size_t restart_len);
+
+/* Copies the start-up-only settings of cur into next, so next can replace
+ * cur in a running nimbusd. */
+void config_keep_startup(struct nimbusd_config *next, const struct nimbusd_config *cur);
 
 /* Reads (at most CONFIG_MAX_BYTES) and parses a file; err as above. */
 int config_load(const char *path, struct nimbusd_config *cfg, char *err,

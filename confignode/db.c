@@ -401,17 +401,30 @@ err:
 	return rc;
 }
 
-int db_node_count_image(struct db *db, const char *image, char holder[PROV_NAME_MAX])
+int db_node_count_image(struct db *db, const char *image, char *names, size_t len)
 {
 	sqlite3_stmt *st;
+	size_t used = 0;
 	int rc, count = 0;
 
+	if (names && len)
+		names[0] = '\0';
 	if (prepare(db, "SELECT name FROM nodes WHERE image=? ORDER BY name", &st) < 0)
 		return -EIO;
 	sqlite3_bind_text(st, 1, image, -1, SQLITE_TRANSIENT);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (count++ == 0 && holder)
-			copy_col(holder, PROV_NAME_MAX, st, 0);
+		const char *n = (const char *)sqlite3_column_text(st, 0);
+
+		count++;
+		if (!names || !n)
+			continue;
+		/* Room is kept for ", ..." when the list does not fit. */
+		if (used + strlen(n) + 2 + 6 < len) {
+			used += (size_t)snprintf(names + used, len - used, "%s%s",
+						 count > 1 ? ", " : "", n);
+		} else if (used + 6 < len && !strstr(names, "...")) {
+			used += (size_t)snprintf(names + used, len - used, ", ...");
+		}
 	}
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? count : -EIO;
@@ -518,6 +531,22 @@ int db_image_insert(struct db *db, const struct prov_image *img, int64_t now)
 	sqlite3_bind_text(st, 6, img->cmdline, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(st, 7, now);
 	return step_done(db, st, 0);
+}
+
+int db_image_update(struct db *db, const struct prov_image *img)
+{
+	sqlite3_stmt *st;
+
+	if (prepare(db, "UPDATE images SET kernel=?, initrd=?, xen=?, xen_cmdline=?, cmdline=?"
+		    " WHERE name=?", &st) < 0)
+		return -EIO;
+	sqlite3_bind_text(st, 1, img->kernel, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, img->initrd, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 3, img->xen, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 4, img->xen_cmdline, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 5, img->cmdline, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 6, img->name, -1, SQLITE_TRANSIENT);
+	return step_done(db, st, 1);
 }
 
 int db_image_delete(struct db *db, const char *name)
@@ -701,6 +730,13 @@ int db_discovered_delete(struct db *db, const uint8_t mac[MAC_LEN])
 		return -EIO;
 	sqlite3_bind_text(st, 1, m, -1, SQLITE_TRANSIENT);
 	return step_done(db, st, 1);
+}
+
+int db_discovered_clear(struct db *db)
+{
+	if (exec(db, "DELETE FROM discovered") < 0)
+		return -EIO;
+	return sqlite3_changes(db->h);
 }
 
 int db_discovered_list(struct db *db, struct db_discovered **out, size_t *n)

@@ -68,8 +68,9 @@ int db_node_list(struct db *db, struct db_node **out, size_t *n);
 /* The node's last report as JSON text ("{}" before any); get: malloc'd. */
 int db_node_set_report(struct db *db, const char *name, const char *json);
 int db_node_get_report(struct db *db, const char *name, char **json);
-/* Nodes with role default images using image (or overriding to it). */
-int db_node_count_image(struct db *db, const char *image, char holder[PROV_NAME_MAX]);
+/* How many nodes override their role's image with image; their names,
+ * comma-separated (", ..." when they do not fit), in names when not NULL. */
+int db_node_count_image(struct db *db, const char *image, char *names, size_t len);
 
 /* Events (a node's history); removed with the node. */
 int db_event_add(struct db *db, const char *node, const char *event,
@@ -78,6 +79,7 @@ int db_event_list(struct db *db, const char *node, struct db_event **out, size_t
 
 /* Images */
 int db_image_insert(struct db *db, const struct prov_image *img, int64_t now);
+int db_image_update(struct db *db, const struct prov_image *img); /* by img->name */
 int db_image_delete(struct db *db, const char *name);
 int db_image_get(struct db *db, const char *name, struct prov_image *out);
 int db_image_list(struct db *db, struct prov_image **out, size_t *n);
@@ -90,6 +92,7 @@ int db_role_set(struct db *db, enum node_role role, const char *image);
 int db_discovered_upsert(struct db *db, const struct db_discovered *d);
 int db_discovered_get(struct db *db, const uint8_t mac[MAC_LEN], struct db_discovered *out);
 int db_discovered_delete(struct db *db, const uint8_t mac[MAC_LEN]);
+int db_discovered_clear(struct db *db); /* how many were removed, or -EIO */
 int db_discovered_list(struct db *db, struct db_discovered **out, size_t *n);
 int db_discovered_count(struct db *db); /* >= 0, or -EIO */
 void db_discovered_free(struct db_discovered *d);              /* one */

@@ -21,6 +21,7 @@ struct httpd {
 	struct MHD_Daemon *mhd;
 	enum api_origin origin;
 	struct api_ctx *ctx;
+	const struct admin_policy *policy;
 	size_t body_max;
 };
 
@@ -29,7 +30,30 @@ struct request {
 	char *body;
 	size_t len;
 	int too_big;
+	int refused;      /* the admin policy refused the peer */
+	uid_t uid;        /* the peer, for the refusal */
+	pid_t pid;
 };
+
+/* The admin socket's caller, from the kernel; refused unless the policy
+ * lets it in (or the kernel cannot tell). */
+static void check_peer(struct httpd *h, struct MHD_Connection *conn, struct request *rq)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	bool allowed = false;
+	int rc = ci ? admin_peer_check(ci->connect_fd, h->policy, &rq->uid, &rq->pid, &allowed) :
+		      -EBADF;
+
+	if (rc < 0) {
+		rq->refused = 1;
+		rq->uid = (uid_t)-1;
+		rq->pid = 0;
+		log_warn("admin socket: cannot read the caller's credentials: %s", strerror(-rc));
+	} else if (!allowed) {
+		rq->refused = 1;
+	}
+}
 
 static enum MHD_Result send_json(struct MHD_Connection *conn, int status, json_t *body)
 {
@@ -77,12 +101,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		if (!rq)
 			return MHD_NO;
 		*con_cls = rq;
+		if (h->policy)
+			check_peer(h, conn, rq);
 		return MHD_YES;
 	}
 	if (*upload_size) {
 		/* Keep reading past the limit (so the client gets a 413, not a
 		 * reset), but never store more than body_max. */
-		if (!rq->too_big && rq->len + *upload_size <= h->body_max) {
+		if (!rq->too_big && !rq->refused && rq->len + *upload_size <= h->body_max) {
 			char *nb = realloc(rq->body, rq->len + *upload_size);
 
 			if (!nb)
@@ -95,6 +121,21 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		}
 		*upload_size = 0;
 		return MHD_YES;
+	}
+	if (rq->refused) {
+		json_t *e;
+
+		log_warn("admin socket: refused %s %s from uid %d pid %d: not root, nimbusd's user, admin-user or a member of the admin group",
+			 method, url, (int)rq->uid, (int)rq->pid);
+		char msg[160];
+
+		snprintf(msg, sizeof(msg),
+			 "permission denied: uid %d may not administer nimbusd (root, admin-user or admin-group only)",
+			 (int)rq->uid);
+		e = json_pack("{s:s}", "error", msg);
+		ret = send_json(conn, 403, e);
+		json_decref(e);
+		return ret;
 	}
 	if (rq->too_big) {
 		json_t *e = json_pack("{s:s}", "error", "request body too large");
@@ -137,7 +178,7 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 }
 
 int httpd_start(struct httpd **out, int listen_fd, enum api_origin origin,
-		struct api_ctx *ctx)
+		struct api_ctx *ctx, const struct admin_policy *policy)
 {
 	struct httpd *h = calloc(1, sizeof(*h));
 	unsigned limit = origin == API_REPORT ? REPORT_CONN_LIMIT : 16;
@@ -149,6 +190,7 @@ int httpd_start(struct httpd **out, int listen_fd, enum api_origin origin,
 	}
 	h->origin = origin;
 	h->ctx = ctx;
+	h->policy = origin == API_ADMIN ? policy : NULL;
 	h->body_max = origin == API_REPORT ? API_REPORT_BODY_MAX : API_ADMIN_BODY_MAX;
 	h->mhd = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL,
 				  on_request, h,

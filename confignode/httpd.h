@@ -8,13 +8,15 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "admin_auth.h"
 #include "api.h"
 
 struct httpd;
 
-/* Takes ownership of listen_fd. */
+/* Takes ownership of listen_fd. policy (API_ADMIN only, may change while
+ * running; NULL: no credential check) decides which peers are served. */
 int httpd_start(struct httpd **out, int listen_fd, enum api_origin origin,
-		struct api_ctx *ctx);
+		struct api_ctx *ctx, const struct admin_policy *policy);
 void httpd_stop(struct httpd *h);
 int httpd_fd(struct httpd *h);            /* for epoll: readable -> httpd_run */
 int httpd_run(struct httpd *h);

@@ -9,10 +9,10 @@
 
 static const struct cli_cmd groups[] = {
 	{ "node", cli_node, "add|list|show|set|remove|discovered ...",
-	  "Machines: add a MAC with a role and it PXE-boots into that role." },
-	{ "image", cli_image, "add|list|show|remove ...", "Boot images (kernel, initrd, Xen)." },
-	{ "role", cli_role, "list|set-image ...", "Roles and their default images." },
-	{ "hook", cli_hook, "dhcp MAC IP", "Called by dhcpd, not by operators." },
+	  "Machines: add a MAC with a role and it PXE-boots into that role.", NULL },
+	{ "image", cli_image, "add|set|list|show|remove ...", "Boot images (kernel, initrd, Xen).", NULL },
+	{ "role", cli_role, "list|set-image ...", "Roles and their default images.", NULL },
+	{ "hook", cli_hook, "dhcp MAC IP", "Called by dhcpd, not by operators.", NULL },
 };
 
 #define N_GROUPS (sizeof(groups) / sizeof(groups[0]))
@@ -20,7 +20,7 @@ static const struct cli_cmd groups[] = {
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: nimbus [-s SOCKET] [-o text|json] COMMAND ...\n"
+		"usage: nimbus [-s SOCKET] [-o text|json] COMMAND ... [-o text|json]\n"
 		"\n"
 		"The operator's command line for nimbusd, the nimbus config node daemon.\n"
 		"\n"
@@ -34,7 +34,8 @@ static void usage(FILE *f)
 		fprintf(f, "  %-6s %-40s %s\n", groups[i].name, groups[i].args, groups[i].help);
 	fprintf(f,
 		"\n"
-		"'nimbus COMMAND --help' lists a command's subcommands. Exit status: 0 done,\n"
+		"'nimbus COMMAND --help' lists a command's subcommands, 'nimbus COMMAND SUB\n"
+		"--help' describes one. -o may also follow the subcommand. Exit status: 0 done,\n"
 		"1 refused by nimbusd (the message names the bad value), 2 usage error or\n"
 		"nimbusd unreachable.\n"
 		"\n"
@@ -66,12 +67,8 @@ int main(int argc, char **argv)
 			cli.socket = optarg;
 			break;
 		case 'o':
-			if (strcmp(optarg, "json") == 0) {
-				cli.json = true;
-			} else if (strcmp(optarg, "text") != 0) {
-				fprintf(stderr, "nimbus: bad output format '%s' (text or json)\n", optarg);
+			if (cli_set_output(&cli, optarg))
 				return 2;
-			}
 			break;
 		case 'h':
 			usage(stdout);

@@ -1,6 +1,7 @@
 /* nimbusd: the config node's orchestration daemon. One epoll loop serves
  * the admin API (Unix socket), node reports (TCP), the TFTP watcher
- * (inotify on pxelinux.cfg/), the lost-node timer and signals. */
+ * (fanotify or inotify on pxelinux.cfg/), the lost-node timer and signals
+ * (HUP re-reads the configuration). */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -10,29 +11,32 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "admin_auth.h"
 #include "api.h"
 #include "config.h"
 #include "db.h"
 #include "httpd.h"
 #include "log.h"
+#include "tftp_watch.h"
 
 #define DEFAULT_CONFIG "/etc/nimbus/nimbusd.conf"
 
-enum { EV_ADMIN = 1, EV_REPORT, EV_INOTIFY, EV_TIMER, EV_SIGNAL };
+enum { EV_ADMIN = 1, EV_REPORT, EV_WATCH, EV_TIMER, EV_SIGNAL };
 
 struct daemon {
+	const char *config_path;
 	struct nimbusd_config cfg;
+	struct admin_policy policy;   /* from admin-user/admin-group */
 	struct db *db;
 	struct api_ctx api;
 	struct httpd *admin, *report;
-	int epfd, inotify_fd, watch, timer_fd, sig_pipe[2];
-	char pxe_dir[PROV_PATH_MAX + 16];
+	struct tftp_watch *watch;     /* NULL: no config-fetched events */
+	int epfd, timer_fd, sig_pipe[2];
 };
 
 static int sig_write_fd = -1;
@@ -52,7 +56,9 @@ static void usage(FILE *f)
 		"  -d, --debug        log debug messages\n"
 		"  -h, --help         this text\n"
 		"\n"
-		"Signals: TERM/INT stop; HUP regenerates dhcpd.conf and pxelinux.cfg/.\n"
+		"Signals: TERM/INT stop; HUP re-reads the configuration file (applied only\n"
+		"when valid; socket, database and listen-report need a restart) and\n"
+		"regenerates dhcpd.conf and pxelinux.cfg/.\n"
 		"See docs/confignode.md for the file format and the API.\n", DEFAULT_CONFIG);
 }
 
@@ -107,47 +113,130 @@ static void make_parent(const char *path, mode_t mode)
 		log_warn("cannot create directory for %s: %s", path, strerror(errno));
 }
 
-static int watch_pxe_dir(struct daemon *d)
+static void on_fetch(void *arg, const uint8_t mac[MAC_LEN], const char *file, pid_t pid)
 {
-	snprintf(d->pxe_dir, sizeof(d->pxe_dir), "%s/pxelinux.cfg", d->cfg.prov.tftp_root);
-	if (mkdir(d->pxe_dir, 0755) < 0 && errno != EEXIST)
-		log_warn("cannot create %s: %s", d->pxe_dir, strerror(errno));
-	d->watch = inotify_add_watch(d->inotify_fd, d->pxe_dir, IN_OPEN | IN_ONLYDIR);
-	if (d->watch < 0) {
-		log_warn("not watching %s (no config-fetched events): %s", d->pxe_dir,
-			 strerror(errno));
-		return -errno;
+	struct daemon *d = arg;
+	char detail[96];
+	int rc;
+
+	if (pid)
+		snprintf(detail, sizeof(detail), "pxelinux.cfg read (pid %d)", (int)pid);
+	else
+		snprintf(detail, sizeof(detail), "pxelinux.cfg read");
+	rc = api_node_event(&d->api, mac, NODE_EV_CONFIG_FETCHED, detail);
+	if (rc < 0 && rc != -ENOENT)
+		log_warn("config-fetched for %s not recorded: %s", file, strerror(-rc));
+}
+
+/* api_write_all() brackets the provisioning code with this. */
+static void around_write(void *arg, bool before)
+{
+	struct daemon *d = arg;
+
+	if (d->watch)
+		tftp_watch_own_write(d->watch, before, on_fetch, d);
+}
+
+/* (Re)starts the TFTP watcher for the configured tftp root. */
+static void start_watch(struct daemon *d)
+{
+	char dir[PROV_PATH_MAX + 16];
+
+	if (d->watch) {
+		epoll_ctl(d->epfd, EPOLL_CTL_DEL, tftp_watch_fd(d->watch), NULL);
+		tftp_watch_close(d->watch);
+		d->watch = NULL;
+	}
+	snprintf(dir, sizeof(dir), "%s/pxelinux.cfg", d->cfg.prov.tftp_root);
+	if (tftp_watch_open(&d->watch, dir, d->cfg.tftpd_pidfile) < 0)
+		return;
+	if (epoll_add(d, tftp_watch_fd(d->watch), EV_WATCH) < 0) {
+		log_err("epoll_ctl: %s", strerror(errno));
+		tftp_watch_close(d->watch);
+		d->watch = NULL;
+		return;
+	}
+	log_info("watching %s for config fetches with %s%s%s", dir, tftp_watch_backend(d->watch),
+		 d->cfg.tftpd_pidfile[0] ? ", in.tftpd's pid from " : "", d->cfg.tftpd_pidfile);
+}
+
+static void set_lost_timer(struct daemon *d)
+{
+	/* Check for lost nodes a few times per lost-after period. */
+	time_t every = d->cfg.lost_after / 4 ? d->cfg.lost_after / 4 : 1;
+	struct itimerspec its = { .it_interval = { every > 5 ? 5 : every, 0 },
+				  .it_value = { every > 5 ? 5 : every, 0 } };
+
+	timerfd_settime(d->timer_fd, 0, &its, NULL);
+}
+
+/* Loads and checks the configuration file into a fresh struct; err says
+ * what is wrong. */
+static int load_config(const char *path, struct nimbusd_config *cfg, struct admin_policy *pol,
+		       char *err, size_t errlen)
+{
+	config_defaults(cfg);
+	if (config_load(path, cfg, err, errlen) < 0)
+		return -EINVAL;
+	if (prov_config_validate(&cfg->prov) < 0) {
+		snprintf(err, errlen, "%s: provisioning settings refused (see the message above)",
+			 path);
+		return -EINVAL;
+	}
+	if (admin_policy_resolve(cfg->admin_user, cfg->admin_group, pol, err, errlen) < 0) {
+		char inner[256];
+
+		snprintf(inner, sizeof(inner), "%s", err);
+		snprintf(err, errlen, "%s: %s", path, inner);
+		return -EINVAL;
 	}
 	return 0;
 }
 
-/* in.tftpd opened pxelinux.cfg/01-<mac>: that node fetched its config. */
-static void on_inotify(struct daemon *d, int record)
+/* SIGHUP: the file is parsed into a fresh struct and applied only when all
+ * of it is valid and its files can be generated; otherwise the running
+ * configuration stays. */
+static void reload(struct daemon *d)
 {
-	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
-	ssize_t n;
+	struct nimbusd_config *next = malloc(sizeof(*next)), *old = malloc(sizeof(*old));
+	struct admin_policy pol;
+	char err[600], changed[512], restart[128];
 
-	while ((n = read(d->inotify_fd, buf, sizeof(buf))) > 0) {
-		for (char *p = buf; p < buf + n;) {
-			struct inotify_event *ev = (struct inotify_event *)p;
-			uint8_t mac[MAC_LEN];
-
-			p += sizeof(*ev) + ev->len;
-			if (ev->mask & IN_IGNORED) {
-				/* The directory went away (tftp root recreated). */
-				watch_pxe_dir(d);
-				continue;
-			}
-			if (!record || !ev->len || !(ev->mask & IN_OPEN) ||
-			    provision_pxe_name_parse(ev->name, mac) < 0)
-				continue;
-			int rc = api_node_event(&d->api, mac, NODE_EV_CONFIG_FETCHED,
-						"pxelinux.cfg read");
-			if (rc < 0 && rc != -ENOENT)
-				log_warn("config-fetched for %s not recorded: %s", ev->name,
-					 strerror(-rc));
-		}
+	if (!next || !old) {
+		log_err("SIGHUP: out of memory: keeping the running configuration");
+		goto out;
 	}
+	if (load_config(d->config_path, next, &pol, err, sizeof(err)) < 0) {
+		log_err("SIGHUP: %s: keeping the running configuration", err);
+		goto out;
+	}
+	config_diff(&d->cfg, next, changed, sizeof(changed), restart, sizeof(restart));
+	if (restart[0])
+		log_warn("SIGHUP: %s changed in %s: needs a restart of nimbusd (the old value stays in use until then)",
+			 restart, d->config_path);
+	config_keep_startup(next, &d->cfg);
+	*old = d->cfg;
+	d->cfg = *next;
+	if (api_provision_all(&d->api) < 0) {
+		d->cfg = *old;
+		api_provision_all(&d->api);
+		log_err("SIGHUP: %s: the files for the new configuration could not be generated (see above): keeping the running configuration",
+			d->config_path);
+		goto out;
+	}
+	d->policy = pol;
+	if (strstr(changed, "socket-mode") && chmod(d->cfg.socket, d->cfg.socket_mode) < 0)
+		log_err("SIGHUP: chmod %o %s: %s", (unsigned)d->cfg.socket_mode, d->cfg.socket,
+			strerror(errno));
+	if (strstr(changed, "tftp-root") || strstr(changed, "tftpd-pidfile"))
+		start_watch(d);
+	if (strstr(changed, "lost-after"))
+		set_lost_timer(d);
+	log_info("SIGHUP: %s re-read: %s%s; files regenerated", d->config_path,
+		 changed[0] ? "changed: " : "no change applied", changed);
+out:
+	free(next);
+	free(old);
 }
 
 static int run(struct daemon *d)
@@ -166,24 +255,26 @@ static int run(struct daemon *d)
 			log_err("epoll_wait: %s", strerror(errno));
 			return -errno;
 		}
-		/* Node events first, so that draining the inotify queue after
-		 * our own file writes (below) loses as little as possible. */
-		on_inotify(d, 1);
 		for (int i = 0; i < n; i++) {
 			uint64_t ticks;
 			unsigned char sig;
 
 			switch (evs[i].data.u32) {
+			case EV_WATCH:
+				if (d->watch)
+					tftp_watch_read(d->watch, on_fetch, d);
+				break;
 			case EV_TIMER:
-				if (read(d->timer_fd, &ticks, sizeof(ticks)) > 0)
+				if (read(d->timer_fd, &ticks, sizeof(ticks)) > 0) {
 					api_check_lost(&d->api);
+					if (d->watch)
+						tftp_watch_recheck(d->watch);
+				}
 				break;
 			case EV_SIGNAL:
 				while (read(d->sig_pipe[0], &sig, 1) == 1) {
 					if (sig == SIGHUP) {
-						log_info("SIGHUP: regenerating provisioning files");
-						api_provision_all(&d->api);
-						on_inotify(d, 0);
+						reload(d);
 					} else {
 						log_info("signal %d: stopping", sig);
 						stop = 1;
@@ -196,9 +287,6 @@ static int run(struct daemon *d)
 		}
 		httpd_run(d->report);
 		httpd_run(d->admin);
-		/* Provisioning reads pxelinux.cfg/ files it rewrites (to skip
-		 * unchanged ones): those opens are ours, not a node's. */
-		on_inotify(d, 0);
 	}
 	return 0;
 }
@@ -212,8 +300,7 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct daemon d = { .epfd = -1, .inotify_fd = -1, .timer_fd = -1,
-			    .sig_pipe = { -1, -1 } };
+	struct daemon d = { .epfd = -1, .timer_fd = -1, .sig_pipe = { -1, -1 } };
 	const char *config = DEFAULT_CONFIG;
 	char err[600];
 	int test = 0, c, rc, ret = 1, fd;
@@ -233,14 +320,9 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	config_defaults(&d.cfg);
-	if (config_load(config, &d.cfg, err, sizeof(err)) < 0) {
+	d.config_path = config;
+	if (load_config(config, &d.cfg, &d.policy, err, sizeof(err)) < 0) {
 		fprintf(stderr, "nimbusd: %s\n", err);
-		return 1;
-	}
-	if (prov_config_validate(&d.cfg.prov) < 0) {
-		fprintf(stderr, "nimbusd: %s: provisioning settings refused (see the message above)\n",
-			config);
 		return 1;
 	}
 	if (test) {
@@ -256,7 +338,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	d.api = (struct api_ctx){ .db = d.db, .cfg = &d.cfg, .prov = &prov_ops_real,
-				  .now = now_wall };
+				  .now = now_wall, .around_write = around_write, .around_arg = &d };
 	if (setup_signals(&d) < 0) {
 		log_err("cannot install signal handlers: %s", strerror(errno));
 		goto out;
@@ -265,32 +347,22 @@ int main(int argc, char **argv)
 	api_provision_all(&d.api);
 
 	fd = httpd_listen_unix(d.cfg.socket, d.cfg.socket_mode);
-	if (fd < 0 || httpd_start(&d.admin, fd, API_ADMIN, &d.api) < 0)
+	if (fd < 0 || httpd_start(&d.admin, fd, API_ADMIN, &d.api, &d.policy) < 0)
 		goto out;
 	fd = httpd_listen_tcp(ntohl(d.cfg.report_ip.s_addr), d.cfg.prov.report_port);
-	if (fd < 0 || httpd_start(&d.report, fd, API_REPORT, &d.api) < 0)
+	if (fd < 0 || httpd_start(&d.report, fd, API_REPORT, &d.api, NULL) < 0)
 		goto out;
 
 	d.epfd = epoll_create1(EPOLL_CLOEXEC);
-	d.inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	d.timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-	if (d.epfd < 0 || d.inotify_fd < 0 || d.timer_fd < 0) {
-		log_err("cannot create epoll/inotify/timer: %s", strerror(errno));
+	if (d.epfd < 0 || d.timer_fd < 0) {
+		log_err("cannot create epoll/timer: %s", strerror(errno));
 		goto out;
 	}
-	watch_pxe_dir(&d);
-	on_inotify(&d, 0);
-	{
-		/* Check for lost nodes a few times per lost-after period. */
-		time_t every = d.cfg.lost_after / 4 ? d.cfg.lost_after / 4 : 1;
-		struct itimerspec its = { .it_interval = { every > 5 ? 5 : every, 0 },
-					  .it_value = { every > 5 ? 5 : every, 0 } };
-
-		timerfd_settime(d.timer_fd, 0, &its, NULL);
-	}
+	start_watch(&d);
+	set_lost_timer(&d);
 	if (epoll_add(&d, httpd_fd(d.admin), EV_ADMIN) < 0 ||
 	    epoll_add(&d, httpd_fd(d.report), EV_REPORT) < 0 ||
-	    epoll_add(&d, d.inotify_fd, EV_INOTIFY) < 0 ||
 	    epoll_add(&d, d.timer_fd, EV_TIMER) < 0 ||
 	    epoll_add(&d, d.sig_pipe[0], EV_SIGNAL) < 0) {
 		log_err("epoll_ctl: %s", strerror(errno));
@@ -313,8 +385,7 @@ out:
 		unlink(d.cfg.socket);
 	if (d.epfd >= 0)
 		close(d.epfd);
-	if (d.inotify_fd >= 0)
-		close(d.inotify_fd);
+	tftp_watch_close(d.watch);
 	if (d.timer_fd >= 0)
 		close(d.timer_fd);
 	if (d.sig_pipe[0] >= 0) {

@@ -251,3 +251,16 @@ bool ipv4_in_subnet(uint32_t ip, uint32_t net, unsigned prefix)
 		return true;
 	return ip != net && ip != (net | ~mask);
 }
+
+int validate_account_name(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 32)
+		return -EINVAL;
+	if (strspn(s, "0123456789") == n)
+		return n <= 10 && strtoul(s, NULL, 10) < 0xffffffffUL ? 0 : -EINVAL;
+	if (!((s[0] >= 'a' && s[0] <= 'z') || s[0] == '_'))
+		return -EINVAL;
+	return strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_.-") == n ? 0 : -EINVAL;
+}

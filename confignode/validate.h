@@ -52,4 +52,8 @@ uint32_t prefix_mask(unsigned prefix);
 /* ip is a usable host address of net/prefix (not network or broadcast). */
 bool ipv4_in_subnet(uint32_t ip, uint32_t net, unsigned prefix);
 
+/* A user or group as configured (admin-user, admin-group): a number, or a
+ * name [a-z_][a-z0-9_.-]* of at most 32 characters. */
+int validate_account_name(const char *s);
+
 #endif

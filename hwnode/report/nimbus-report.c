@@ -171,7 +171,7 @@ static void gather_nics(struct hw_report *r)
 
 static void gather_paths(struct hw_report *r)
 {
-	char path[256], *text = NULL;
+	char path[256], hex[32], *text = NULL;
 	int n;
 
 	if (!r->root[0])
@@ -187,12 +187,10 @@ static void gather_paths(struct hw_report *r)
 	}
 	/* Without debugfs, sysfs names one target and the interfaces. */
 	snprintf(path, sizeof(path), "/sys/block/etherd!%s/mac", r->root);
-	if (read_line(path, path, sizeof(path)) == 0 &&
-	    mac_from_hex12(path, r->paths[0].target) == 0) {
-		char p2[256];
-
-		snprintf(p2, sizeof(p2), "/sys/block/etherd!%s/netif", r->root);
-		if (read_line(p2, r->paths[0].ifaces, sizeof(r->paths[0].ifaces)) < 0)
+	if (read_line(path, hex, sizeof(hex)) == 0 &&
+	    mac_from_hex12(hex, r->paths[0].target) == 0) {
+		snprintf(path, sizeof(path), "/sys/block/etherd!%s/netif", r->root);
+		if (read_line(path, r->paths[0].ifaces, sizeof(r->paths[0].ifaces)) < 0)
 			r->paths[0].ifaces[0] = '\0';
 		r->n_paths = 1;
 	}

@@ -150,10 +150,6 @@ static int connect_target(struct ini *ini, const struct opts *o,
 {
 	int err;
 
-	if (!o->have_target) {
-		usage_error("%s needs -t SHELF.SLOT", "this command");
-		return -EINVAL;
-	}
 	memset(t, 0, sizeof(*t));
 	t->shelf = o->shelf;
 	t->slot = o->slot;
@@ -671,10 +667,6 @@ static int cmd_config(struct ini *ini, struct opts *o)
 			    str);
 		return EX_USAGE;
 	}
-	if (!o->have_target) {
-		usage_error("%s needs -t SHELF.SLOT", "config");
-		return EX_USAGE;
-	}
 	memset(&t, 0, sizeof(t));
 	t.shelf = o->shelf;
 	t.slot = o->slot;
@@ -807,24 +799,26 @@ struct command {
 	const char *name;
 	int (*fn)(struct ini *ini, struct opts *o);
 	int (*fn_op)(struct ini *ini, struct opts *o, const char *op);
+	bool needs_target;
+	bool takes_args;
 };
 
 static const struct command commands[] = {
-	{ "discover", cmd_discover, NULL },
-	{ "identify", cmd_identify, NULL },
-	{ "flush", cmd_flush, NULL },
-	{ "read", NULL, cmd_xfer },
-	{ "write", NULL, cmd_xfer },
-	{ "verify", NULL, cmd_xfer },
-	{ "seq-read", NULL, cmd_bench },
-	{ "seq-write", NULL, cmd_bench },
-	{ "rand-read", NULL, cmd_bench },
-	{ "config", cmd_config, NULL },
-	{ "mask", cmd_mask, NULL },
-	{ "reserve", cmd_reserve, NULL },
-	{ "raw-send", cmd_raw_send, NULL },
-	{ "raw-count", cmd_raw_count, NULL },
-	{ "reflect", cmd_reflect, NULL },
+	{ "discover", cmd_discover, NULL, false, false },
+	{ "identify", cmd_identify, NULL, true, false },
+	{ "flush", cmd_flush, NULL, true, false },
+	{ "read", NULL, cmd_xfer, true, false },
+	{ "write", NULL, cmd_xfer, true, false },
+	{ "verify", NULL, cmd_xfer, true, false },
+	{ "seq-read", NULL, cmd_bench, true, false },
+	{ "seq-write", NULL, cmd_bench, true, false },
+	{ "rand-read", NULL, cmd_bench, true, false },
+	{ "config", cmd_config, NULL, true, true },
+	{ "mask", cmd_mask, NULL, true, true },
+	{ "reserve", cmd_reserve, NULL, true, true },
+	{ "raw-send", cmd_raw_send, NULL, false, false },
+	{ "raw-count", cmd_raw_count, NULL, false, false },
+	{ "reflect", cmd_reflect, NULL, false, false },
 };
 
 enum {
@@ -978,9 +972,12 @@ int main(int argc, char **argv)
 		usage_error("%s needs -i IFACE", argv[1]);
 		return EX_USAGE;
 	}
-	if (o.argc && cmd->fn != cmd_config && cmd->fn != cmd_mask &&
-	    cmd->fn != cmd_reserve) {
+	if (o.argc && !cmd->takes_args) {
 		usage_error("unexpected argument '%s'", o.argv[0]);
+		return EX_USAGE;
+	}
+	if (cmd->needs_target && !o.have_target) {
+		usage_error("%s needs -t SHELF.SLOT", argv[1]);
 		return EX_USAGE;
 	}
 	if (ini_open_raw(&ini, o.iface, cmd->fn == cmd_reflect))

@@ -172,6 +172,10 @@ int ini_send(struct ini *ini, const uint8_t *frame, size_t len)
 {
 	ssize_t n = send(ini->fd, frame, len, 0);
 
+	/* Transient: treated as a lost frame, which retransmission covers. */
+	if (n < 0 && (errno == ENOBUFS || errno == EAGAIN ||
+		      errno == ENETDOWN || errno == ENXIO))
+		return 0;
 	if (n < 0)
 		return -errno;
 	return (size_t)n == len ? 0 : -EIO;
@@ -602,9 +606,11 @@ static int tx_flush(struct engine *e)
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			/* A full queue drops the frames: the retransmit
-			 * timer recovers them like any other loss. */
-			if (errno == ENOBUFS || errno == EAGAIN)
+			/* A full queue or a link going down drops the
+			 * frames: the retransmit timer recovers them like
+			 * any other loss, as the kernel initiator does. */
+			if (errno == ENOBUFS || errno == EAGAIN ||
+			    errno == ENETDOWN || errno == ENXIO)
 				break;
 			e->ntx = 0;
 			return -errno;

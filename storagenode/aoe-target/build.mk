@@ -16,10 +16,6 @@ AOETD_CONFIG_OBJS := $(call objs,storagenode/aoe-target/config.c)
 AOETD_DAEMON_OBJS := $(AOETD_CONFIG_OBJS) $(call objs,$(addprefix storagenode/aoe-target/,\
 	export.c netio.c ioeng.c control.c status.c daemon.c))
 
-# The daemon needs target.c (engineer A); until it exists only the pieces
-# that do not depend on it are built.
-ifneq ($(wildcard storagenode/aoe-target/target.c storagenode/aoe-target/aoetd.c),)
 $(eval $(call program,aoetd,$(call objs,storagenode/aoe-target/aoetd.c) $(AOETD_DAEMON_OBJS) $(AOETD_LOGIC_OBJS),-luring))
-endif
 $(eval $(call program,aoetctl,$(call objs,storagenode/aoe-target/aoetctl.c),))
 $(eval $(call unit_test,aoetd_config,$(AOETD_CONFIG_OBJS),))

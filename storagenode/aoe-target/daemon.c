@@ -431,6 +431,16 @@ static struct export *export_find(struct daemon *d, uint16_t shelf,
 	return NULL;
 }
 
+static void export_unlink(struct daemon *d, struct export *ex)
+{
+	for (struct export **pp = &d->exports; *pp; pp = &(*pp)->next) {
+		if (*pp == ex) {
+			*pp = ex->next;
+			return;
+		}
+	}
+}
+
 /* Makes cfg the running configuration. Everything that can fail (opening
  * backing files and interfaces) happens before anything changes, so a bad
  * file leaves the old configuration untouched. Takes *cfg on success. */
@@ -499,21 +509,11 @@ static int apply_config(struct daemon *d, struct aoetd_config *cfg,
 				 e->direct ? ", O_DIRECT" : "",
 				 e->sync ? ", O_SYNC" : "");
 		}
-		if (old && old != ex) {
-			/* unlink old from d->exports, then retire it */
-			for (struct export **pp = &d->exports; *pp; pp = &(*pp)->next)
-				if (*pp == old) {
-					*pp = old->next;
-					break;
-				}
+		/* What is left in d->exports afterwards was removed. */
+		if (old)
+			export_unlink(d, old);
+		if (old && old != ex)
 			export_retire(d, old);
-		} else if (old) {
-			for (struct export **pp = &d->exports; *pp; pp = &(*pp)->next)
-				if (*pp == old) {
-					*pp = old->next;
-					break;
-				}
-		}
 		ex->next = NULL;
 		*tail = ex;
 		tail = &ex->next;
@@ -827,7 +827,7 @@ static void dispatch(struct daemon *d, struct iface *ifc, struct export *ex,
 				  s->io.len, (unsigned long long)s->io.offset,
 				  m, ifc->n.name);
 		}
-		if (s->io.action == TARGET_READ && ex->inline_io && ex->b.map) {
+		if (s->io.action == TARGET_READ && ex->b.map) {
 			/* Zero copy: the reply's data goes from the page cache
 			 * to the wire when it is sent (see unzerocopy()). */
 			s->zc = ex->b.map + ex->b.map_skew + s->io.offset;
@@ -981,7 +981,9 @@ static void io_event(struct evsrc *src, uint32_t events)
 	ioeng_reap(&d->io, io_done, d);
 }
 
-static void link_changed(void *ctx, int ifindex)
+/* A link message (ifindex, its state) or, with ifindex -1, "messages were
+ * lost: look at every interface". */
+static void link_changed(void *ctx, int ifindex, bool msg_up)
 {
 	struct daemon *d = ctx;
 
@@ -998,6 +1000,10 @@ static void link_changed(void *ctx, int ifindex)
 			i->n.up = false;
 			continue;
 		}
+		/* The message's state, not the current one: a down and up
+		 * read together must still announce. */
+		if (ifindex >= 0)
+			i->n.up = msg_up;
 		if (old_mtu != i->n.mtu)
 			log_info("interface %s: mtu %u (%u sectors per frame)",
 				 i->n.name, i->n.mtu,
@@ -1018,7 +1024,7 @@ static void netlink_event(struct evsrc *src, uint32_t events)
 	(void)events;
 	/* Missed messages (ENOBUFS): look at every interface. */
 	if (netlink_drain(d->nlfd, link_changed, d) < 0)
-		link_changed(d, -1);
+		link_changed(d, -1, false);
 }
 
 static void begin_stop(struct daemon *d, const char *why)

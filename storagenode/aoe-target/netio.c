@@ -161,7 +161,8 @@ int netlink_open(void)
 	return fd;
 }
 
-int netlink_drain(int fd, void (*cb)(void *ctx, int ifindex), void *ctx)
+int netlink_drain(int fd, void (*cb)(void *ctx, int ifindex, bool up),
+		  void *ctx)
 {
 	char buf[16384] __attribute__((aligned(NLMSG_ALIGNTO)));
 
@@ -185,7 +186,8 @@ int netlink_drain(int fd, void (*cb)(void *ctx, int ifindex), void *ctx)
 			    nh->nlmsg_len < NLMSG_LENGTH(sizeof(*ifi)))
 				continue;
 			ifi = NLMSG_DATA(nh);
-			cb(ctx, ifi->ifi_index);
+			cb(ctx, ifi->ifi_index, (ifi->ifi_flags & IFF_UP) &&
+			   (ifi->ifi_flags & IFF_RUNNING));
 		}
 	}
 }

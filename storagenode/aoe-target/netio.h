@@ -38,8 +38,11 @@ uint64_t netif_kernel_drops(struct netif *n);
 /* A NETLINK_ROUTE socket subscribed to link changes (non-blocking). */
 int netlink_open(void);
 
-/* Reads pending link messages and calls cb(ctx, ifindex) for each
- * RTM_NEWLINK. Returns 0 or a negative errno. */
-int netlink_drain(int fd, void (*cb)(void *ctx, int ifindex), void *ctx);
+/* Reads pending link messages and calls cb(ctx, ifindex, up) for each
+ * RTM_NEWLINK, up being the link state that message reports (a quick
+ * down/up shows as two calls even when both happened before we read).
+ * Returns 0 or a negative errno. */
+int netlink_drain(int fd, void (*cb)(void *ctx, int ifindex, bool up),
+		  void *ctx);
 
 #endif

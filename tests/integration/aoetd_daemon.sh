@@ -15,6 +15,7 @@ lab_need "$A" "$C" "$B" tcpdump losetup
 D=$LAB_DIR
 bench() { lab_in c "$B" "$@" -i eth0; }
 field() { "$C" -s "$sock" status | awk -v k="$1" -v n="$2" -v f="$3" '$1==k && $2==n { for (i = 3; i < NF; i += 2) if ($i == f) print $(i+1) }'; }
+write_verify() { bench write "$@" -q && bench verify "$@" -q; }
 # stop_clean PID: SIGTERM, wait, succeed when it exited 0.
 stop_clean() {
 	local rc
@@ -91,6 +92,23 @@ check "SIGTERM during writes: aoetd exits 0" stop_clean "$apid"
 check "SIGTERM during writes: every export synced" grep -q "stopped: every export synced" "$D/aoetd.log"
 lab_stop "$w"
 
+# --- positional form: SIGHUP re-reads the backing file's size ----------------
+truncate -s 1M "$D/grow.img"
+sock=$D/grow.sock
+lab_bg t "$D/grow.log" "$A" -C "$sock" 5 4 eth0 "$D/grow.img"
+gpid=$LAB_PID
+lab_wait 10 "$C" -s "$sock" version || lab_fail "positional aoetd did not start"
+truncate -s 2M "$D/grow.img"
+kill -HUP "$gpid"
+sectors_is() { [ "$(field export 5.4 sectors)" = "$1" ]; }
+lab_wait 5 sectors_is 4096
+check "positional SIGHUP: grown file seen (4096 sectors)" sectors_is 4096
+check "positional SIGHUP: IDENTIFY reports the new size" \
+	bash -c "ip netns exec '$(lab_ns c)' '$B' identify -i eth0 -t 5.4 | grep -q 'sectors=4096 '"
+check "positional SIGHUP: the new last sector is writable" \
+	write_verify -t 5.4 --offset 4095 --count 1 --pattern 8
+check "positional: clean stop" stop_clean "$gpid"
+
 # --- a disk that fills up -----------------------------------------------------
 mkdir "$D/small"
 mount -t tmpfs -o size=1m nimbus-test "$D/small" || lab_fail "cannot mount a small tmpfs"
@@ -121,7 +139,6 @@ lab_wait 10 "$C" -s "$sock" version || lab_fail "aoetd -d on $loop did not start
 bench read -t 5.3 --offset 1 --count 3 --output "$D/l.out" -q
 check "4K-sector device, O_DIRECT: 3 sectors at LBA 1 read" \
 	cmp <(dd if="$D/l.img" bs=512 skip=1 count=3 status=none) "$D/l.out"
-write_verify() { bench write "$@" -q && bench verify "$@" -q; }
 check "4K-sector device, O_DIRECT: unaligned write then verify" \
 	write_verify -t 5.3 --offset 5 --count 7 --pattern 4
 check "4K-sector device: the fallback is logged once" \

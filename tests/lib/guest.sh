@@ -38,7 +38,11 @@
 #
 # Settings (environment, read by guest_start): GUEST_MEM (MiB, default 256),
 # GUEST_MAC (default derived from the name), GUEST_APPEND (more kernel
-# arguments), GUEST_SHELL=1 (shell instead of power-off), GUEST_DETACH=1
+# arguments; nimbus.modopt.MODULE=OPT=VAL[,OPT=VAL] sets module options, e.g.
+# nimbus.modopt.aoe=aoe_deadsecs=15), GUEST_MTU (MTU of the tap and the guest's eth0; the bridge and
+# its other ports are the caller's), GUEST_SHELL=1 (shell instead of
+# power-off), GUEST_REBOOT=1 (let the guest reboot instead of ending QEMU),
+# GUEST_DETACH=1
 # (QEMU in its own session, so it outlives the script that started it: the
 # demo's `scripts/lab up`).
 
@@ -165,10 +169,16 @@ mount -t devtmpfs devtmpfs /dev
 mount -t debugfs debugfs /sys/kernel/debug
 mount -t tmpfs tmpfs /tmp
 mount -t tmpfs tmpfs /run
+# Module options come from the kernel command line as
+# nimbus.modopt.MODULE=NAME=VALUE[,NAME=VALUE...] (GUEST_APPEND).
 for m in $(cat /etc/modules); do
-	insmod "/lib/modules/$m.ko" || echo "nimbus-guest: cannot load $m"
+	opts=$(tr ' ' '\n' </proc/cmdline | sed -n "s/^nimbus\.modopt\.$m=//p" | tr ',' ' ')
+	# shellcheck disable=SC2086
+	insmod "/lib/modules/$m.ko" $opts || echo "nimbus-guest: cannot load $m $opts"
 done
 ip link set lo up
+mtu=$(sed -n 's/.*nimbus\.mtu=\([0-9]*\).*/\1/p' /proc/cmdline)
+[ -n "$mtu" ] && { ip link set eth0 mtu "$mtu" || echo "nimbus-guest: cannot set MTU $mtu"; }
 ip link set eth0 up
 # The e1000 link comes up a moment after "up"; AoE discovery sent before
 # that is lost.
@@ -176,7 +186,7 @@ i=0
 while [ "$(cat /sys/class/net/eth0/carrier 2>/dev/null)" != 1 ] && [ $i -lt 100 ]; do
 	sleep 0.1; i=$((i + 1))
 done
-echo "nimbus-guest: ready eth0 $(cat /sys/class/net/eth0/address) carrier=$(cat /sys/class/net/eth0/carrier 2>/dev/null)"
+echo "nimbus-guest: ready eth0 $(cat /sys/class/net/eth0/address) mtu $(cat /sys/class/net/eth0/mtu) carrier=$(cat /sys/class/net/eth0/carrier 2>/dev/null)"
 rc=none
 if [ -f /test.sh ]; then
 	cd /tmp
@@ -263,6 +273,7 @@ guest_start() {
 		lab_fail "guest $name: cannot write its initrd"
 	append="console=ttyS0 loglevel=4 panic=-1 rdinit=/init"
 	[ "${GUEST_SHELL:-0}" = 1 ] && append="$append nimbus.shell=1"
+	[ -n "${GUEST_MTU:-}" ] && append="$append nimbus.mtu=$GUEST_MTU"
 	append="$append ${GUEST_APPEND:-}"
 	guest_qemu "$name" "$ns" "$br" \
 		-kernel "$GUEST_KERNEL" -initrd "$dir/initrd" -append "$append"
@@ -272,22 +283,30 @@ guest_start() {
 # for guests that boot otherwise (PXE with "-boot n", Xen with its own
 # -kernel/-initrd, a disk image): QEMU under TCG in namespace NS, an e1000 NIC
 # on a tap "t-NAME" enslaved to BRIDGE, the serial console on
-# $LAB_DIR/NAME.sock and logged to $LAB_DIR/NAME.console, -no-reboot, the
-# PID recorded for cleanup. QEMU-ARGS come last and may add devices or
-# override -m. Sets GUEST_PID.
+# $LAB_DIR/NAME.sock and logged to $LAB_DIR/NAME.console, -no-reboot (unless
+# GUEST_REBOOT=1: a guest that reboots into what it installed), the PID
+# recorded for cleanup. QEMU-ARGS come last and may add devices or override
+# -m. Starting a stopped guest again under its name reuses its tap and
+# truncates its console log. Sets GUEST_PID.
 guest_qemu() {
-	local name=$1 ns=$2 br=$3 tap detach=()
+	local name=$1 ns=$2 br=$3 tap detach=() noreboot=(-no-reboot)
 	shift 3
 	mkdir -p "$LAB_DIR/$name.d"
 	tap="t-$name"
 	tap=${tap:0:15}
-	lab_tap "$ns" "$tap" "$br"
+	# A guest started again under the same name keeps its tap.
+	ip -n "$(lab_ns "$ns")" link show "$tap" >/dev/null 2>&1 || lab_tap "$ns" "$tap" "$br"
+	if [ -n "${GUEST_MTU:-}" ]; then
+		ip -n "$(lab_ns "$ns")" link set "$tap" mtu "$GUEST_MTU" ||
+			lab_fail "guest $name: cannot set MTU $GUEST_MTU on $tap"
+	fi
 	: >"$(guest_console "$name")"
 	[ "${GUEST_DETACH:-0}" = 1 ] && detach=(setsid)
+	[ "${GUEST_REBOOT:-0}" = 1 ] && noreboot=()
 	lab_bg "$ns" "$LAB_DIR/$name.qemu.log" "${detach[@]}" \
 		qemu-system-x86_64 -accel tcg -name "nimbus-$name" \
 		-m "${GUEST_MEM:-256}" -smp 1 -nodefaults -no-user-config \
-		-display none -no-reboot -monitor none \
+		-display none "${noreboot[@]}" -monitor none \
 		-chardev "socket,id=con0,path=$LAB_DIR/$name.sock,server=on,wait=off,logfile=$(guest_console "$name")" \
 		-serial chardev:con0 \
 		-netdev "tap,id=net0,ifname=$tap,script=no,downscript=no" \

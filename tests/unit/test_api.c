@@ -21,6 +21,7 @@ struct mock {
 	int write_calls, add_calls, remove_calls;
 	size_t last_n;                  /* nodes in the last write_files */
 	char last_names[512];           /* their names, space-separated */
+	char last_kernels[512];         /* "name=kernel " per node written */
 	char last_add[PROV_NAME_MAX], last_remove[PROV_NAME_MAX];
 	char last_image[PROV_NAME_MAX]; /* image of the last omapi_add */
 	int fail_write, fail_add, fail_remove; /* errno to return once */
@@ -34,9 +35,14 @@ static int mock_write(const struct prov_config *c, const struct prov_node *n, si
 	m.write_calls++;
 	m.last_n = cnt;
 	m.last_names[0] = '\0';
+	m.last_kernels[0] = '\0';
 	for (size_t i = 0; i < cnt; i++) {
+		size_t o = strlen(m.last_kernels);
+
 		strcat(m.last_names, n[i].name);
 		strcat(m.last_names, " ");
+		snprintf(m.last_kernels + o, sizeof(m.last_kernels) - o, "%s=%s ", n[i].name,
+			 n[i].image.kernel);
 	}
 	if (m.fail_write) {
 		int rc = -m.fail_write;
@@ -354,7 +360,7 @@ static void test_node_add_and_conflicts(void **state)
 	EXPECT("GET", "/v1/nodes/ghost", NULL, 404, "no node named ghost");
 	EXPECT("GET", "/v1/nodes/Bad_Name", NULL, 400, "bad node name 'Bad_Name'");
 	/* images in use stay */
-	EXPECT("DELETE", "/v1/images/st1", NULL, 409, "image st1 is the default of role storage");
+	EXPECT("DELETE", "/v1/images/st1", NULL, 409, "image st1 is in use: default of role storage");
 }
 
 static void test_rollback(void **state)
@@ -679,10 +685,108 @@ static void test_roles_images(void **state)
 	assert_string_equal(json_string_value(json_object_get(r, "kernel")), "st2/vmlinuz");
 	json_decref(r);
 	assert_int_equal(call(f, "PATCH", "/v1/nodes/web1", "{\"image\":\"st1\"}"), 200);
-	EXPECT("DELETE", "/v1/images/st1", NULL, 409, "image st1 is used by node web1");
+	EXPECT("DELETE", "/v1/images/st1", NULL, 409, "image st1 is in use: booted by node web1");
 	assert_int_equal(call(f, "PATCH", "/v1/nodes/web1", "{\"image\":\"\"}"), 200);
 	assert_int_equal(call(f, "DELETE", "/v1/images/st1", NULL), 200);
 	EXPECT("GET", "/v1/images/st1", NULL, 404, "image st1 does not exist");
+}
+
+/* PATCH /v1/images/NAME: checked like an add, the files of the nodes
+ * booting it regenerated, all or nothing; DELETE names every user. */
+static void test_image_set_remove(void **state)
+{
+	struct fx *f = *state;
+	json_t *r;
+
+	with_images(f);
+	assert_int_equal(call(f, "POST", "/v1/nodes", WEB1), 201);
+	assert_int_equal(call(f, "POST", "/v1/nodes",
+			      "{\"name\":\"web2\",\"mac\":\"52:54:00:aa:00:02\",\"role\":\"storage\","
+			      "\"image\":\"st1\"}"), 201);
+	assert_int_equal(call(f, "POST", "/v1/nodes",
+			      "{\"name\":\"hw1\",\"mac\":\"52:54:00:aa:00:03\",\"role\":\"hw\"}"), 201);
+	EXPECT("PATCH", "/v1/images/nosuch", "{\"kernel\":\"k\"}", 404, "image nosuch does not exist");
+	EXPECT("PATCH", "/v1/images/Bad!", "{\"kernel\":\"k\"}", 400, "bad image name 'Bad!'");
+	EXPECT("PATCH", "/v1/images/st1", "{\"kernel\":\"../etc/shadow\"}", 400, "../etc/shadow");
+	EXPECT("PATCH", "/v1/images/st1", "{\"kernel\":\"\"}", 400, "'kernel' cannot be empty");
+	EXPECT("PATCH", "/v1/images/st1", "{\"cmdline\":\"a;b\"}", 400, "a;b");
+	EXPECT("PATCH", "/v1/images/st1", "{\"name\":\"st9\"}", 400, "unknown field 'name'");
+	EXPECT("PATCH", "/v1/images/st1", "{\"initrd\":null}", 400, "'initrd' must be a string");
+	EXPECT("PATCH", "/v1/images/st1", "{\"xen_cmdline\":\"x=1\"}", 400, "xen_cmdline given without xen");
+	EXPECT("PATCH", "/v1/images/st1", "[1]", 400, "must be a JSON object");
+	/* the hw role and hw nodes boot Xen: their image keeps it */
+	EXPECT("PATCH", "/v1/images/xen1", "{\"xen\":\"\"}", 409, "default of role hw");
+	/* a change rewrites the files of every node booting the image */
+	m.write_calls = 0;
+	assert_int_equal(call(f, "PATCH", "/v1/images/st1",
+			      "{\"kernel\":\"images/st1-v2/vmlinuz\",\"initrd\":\"\"}"), 200);
+	assert_int_equal(m.write_calls, 1);
+	assert_non_null(strstr(m.last_kernels, "web1=images/st1-v2/vmlinuz "));
+	assert_non_null(strstr(m.last_kernels, "web2=images/st1-v2/vmlinuz "));
+	assert_non_null(strstr(m.last_kernels, "hw1=hw/vmlinuz "));
+	assert_int_equal(call_from(f, API_ADMIN, 0, "GET", "/v1/images/st1", NULL, &r), 200);
+	assert_string_equal(json_string_value(json_object_get(r, "kernel")), "images/st1-v2/vmlinuz");
+	assert_string_equal(json_string_value(json_object_get(r, "initrd")), "");
+	assert_string_equal(json_string_value(json_object_get(r, "cmdline")), "console=ttyS0");
+	json_decref(r);
+	/* generation fails: the image is as it was */
+	m.fail_write = EIO;
+	EXPECT("PATCH", "/v1/images/st1", "{\"kernel\":\"images/st1-v3/vmlinuz\"}", 500,
+	       "writing dhcpd.conf");
+	assert_int_equal(call_from(f, API_ADMIN, 0, "GET", "/v1/images/st1", NULL, &r), 200);
+	assert_string_equal(json_string_value(json_object_get(r, "kernel")), "images/st1-v2/vmlinuz");
+	json_decref(r);
+	assert_non_null(strstr(m.last_kernels, "web1=images/st1-v2/vmlinuz "));
+	/* a hw node overriding to a Xen image keeps it from losing Xen */
+	assert_int_equal(call(f, "POST", "/v1/images",
+			      "{\"name\":\"xen2\",\"kernel\":\"k\",\"xen\":\"x\"}"), 201);
+	assert_int_equal(call(f, "PATCH", "/v1/nodes/hw1", "{\"image\":\"xen2\"}"), 200);
+	EXPECT("PATCH", "/v1/images/xen2", "{\"xen\":\"\"}", 409, "hw node hw1 boots it");
+	/* remove names the role and every node */
+	EXPECT("DELETE", "/v1/images/st1", NULL, 409,
+	       "image st1 is in use: default of role storage; booted by node web2");
+	assert_int_equal(call(f, "PATCH", "/v1/nodes/web1", "{\"image\":\"st1\"}"), 200);
+	EXPECT("DELETE", "/v1/images/st1", NULL, 409, "booted by nodes web1, web2");
+	EXPECT("DELETE", "/v1/images/xen1", NULL, 409, "image xen1 is in use: default of role hw");
+	EXPECT("DELETE", "/v1/images/xen2", NULL, 409, "image xen2 is in use: booted by node hw1");
+	EXPECT("DELETE", "/v1/images/nosuch", NULL, 404, "image nosuch does not exist");
+	EXPECT("PUT", "/v1/images/st1", "{}", 405, "PUT");
+}
+
+/* DELETE /v1/discovered[/MAC]: forget one or every discovered machine. */
+static void test_discovered_clear(void **state)
+{
+	struct fx *f = *state;
+	const uint32_t peer = 0x0a4d0096;   /* 10.77.0.150 */
+	json_t *r;
+
+	assert_int_equal(call_from(f, API_REPORT, peer, "POST", "/v1/report",
+				   "{\"mac\":\"52:54:00:bb:00:01\",\"state\":\"discovered\"}", NULL), 200);
+	assert_int_equal(call_from(f, API_REPORT, peer, "POST", "/v1/report",
+				   "{\"mac\":\"52:54:00:bb:00:02\",\"state\":\"discovered\"}", NULL), 200);
+	assert_int_equal(call_from(f, API_REPORT, peer, "POST", "/v1/report",
+				   "{\"mac\":\"52:54:00:bb:00:03\",\"state\":\"discovered\"}", NULL), 200);
+	EXPECT("DELETE", "/v1/discovered/52:54:00:zz:00:01", NULL, 400, "bad mac '52:54:00:zz:00:01'");
+	EXPECT("DELETE", "/v1/discovered/52:54:00:bb:00:09", NULL, 404,
+	       "no discovered machine with mac 52:54:00:bb:00:09");
+	/* any accepted MAC spelling */
+	assert_int_equal(call_from(f, API_ADMIN, 0, "DELETE", "/v1/discovered/52-54-00-BB-00-02",
+				   NULL, &r), 200);
+	assert_string_equal(json_string_value(json_object_get(r, "mac")), "52:54:00:bb:00:02");
+	json_decref(r);
+	assert_int_equal(call_from(f, API_ADMIN, 0, "GET", "/v1/discovered", NULL, &r), 200);
+	assert_int_equal(json_array_size(json_object_get(r, "discovered")), 2);
+	json_decref(r);
+	assert_int_equal(call_from(f, API_ADMIN, 0, "DELETE", "/v1/discovered", NULL, &r), 200);
+	assert_int_equal(json_integer_value(json_object_get(r, "cleared")), 2);
+	json_decref(r);
+	assert_int_equal(call_from(f, API_ADMIN, 0, "GET", "/v1/discovered", NULL, &r), 200);
+	assert_int_equal(json_array_size(json_object_get(r, "discovered")), 0);
+	json_decref(r);
+	EXPECT("POST", "/v1/discovered", "{}", 405, "only GET and DELETE");
+	/* the report listener cannot clear */
+	expect_err(f, API_REPORT, peer, "DELETE", "/v1/discovered", NULL, 404, "no such endpoint",
+		   __LINE__);
 }
 
 int main(void)
@@ -695,6 +799,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_reports, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_events_and_lost, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_roles_images, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_image_set_remove, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_discovered_clear, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -167,7 +167,7 @@ static void test_nodes(void **state)
 	a.state = NODE_BOOTED;
 	a.role = ROLE_HW;
 	assert_int_equal(db_node_update(f->db, "web1", &a), 0);
-	assert_int_equal(db_node_count_image(f->db, "st1", holder), 1);
+	assert_int_equal(db_node_count_image(f->db, "st1", holder, sizeof(holder)), 1);
 	assert_string_equal(holder, "web1");
 	assert_int_equal(db_image_delete(f->db, "st1"), -EEXIST);     /* in use */
 	assert_int_equal(db_event_add(f->db, "web1", "booted", "x", 5), 0);

@@ -8,7 +8,9 @@
 # root over AoE from two storage nodes (aoetd) -> dom0 gets its fixed
 # address by DHCP, runs `xl info` and reports booted to nimbusd;
 # `nimbus node show hw1` says booted. Then one storage node is stopped:
-# dom0 keeps running and the node stays booted.
+# dom0 keeps running and the node stays booted. Bad path: node hw2's image
+# names a root device that never appears; its initramfs says so on the
+# console, gets an address by DHCP and reports the failure to nimbusd.
 set -u
 . "$NIMBUS_TOP/tests/lib/lab.sh"
 . "$NIMBUS_TOP/tests/lib/guest.sh"
@@ -139,4 +141,33 @@ fi
 sleep 35
 check "node hw1 still booted in nimbusd" booted
 check "dom0 still running" guest_running hw1
+lab_stop "$(guest_pid hw1)"
+
+# --- bad path: the root never appears ---------------------------------------------
+check "image add hwnode-missing (root e9.9, 15 s timeout)" quiet nimbus image add hwnode-missing \
+	--xen images/hw/xen.gz \
+	--xen-cmdline "console=com1 com1=115200,8n1 dom0_mem=512M,max:512M loglvl=warning guest_loglvl=warning" \
+	--kernel images/hw/vmlinuz --initrd images/hw/initrd.gz \
+	--cmdline "console=hvc0 loglevel=4 nimbus.root=e9.9 nimbus.root_timeout=15 nimbus.on_fail=halt"
+check "node add hw2 --image hwnode-missing" \
+	quiet nimbus node add hw2 --mac "$(guest_mac hw2-0)" --role hw --image hwnode-missing
+start=$(date +%s.%N)
+hw_qemu hw2 cn br0 -boot n
+if guest_wait_for hw2 'nimbus-initramfs: FATAL: root device /dev/etherd/e9.9 did not appear within 15 s' 240; then
+	ok "missing root: clear console message ($(since "$start") s after power-on)"
+	guest_lines hw2 'nimbus-initramfs: (FATAL|failure|could not)' | sed 's/^/# /'
+else
+	not_ok "missing root: clear console message"
+	show_console hw2
+fi
+# The initramfs got an address by DHCP and nimbusd answered: accepted, or
+# refused with a status (nimbusd may not take "failed" reports).
+check "missing root: the failure report reached nimbusd" guest_wait_for hw2 \
+	"nimbus-initramfs: (failure reported to|could not report the failure to .*answer: 'HTTP/1\.[01] [0-9]{3})" 30
+if nimbus -o json node show hw2 2>/dev/null | grep -q 'did not appear'; then
+	ok "nimbus node show hw2 explains the failure"
+else
+	note "nimbus node show hw2 does not show the failure: nimbusd answered '$(guest_lines hw2 'could not report' | sed -n "s/.*answer: '\(.*\)')/\1/p" | head -n 1)'"
+fi
+check "missing root: node halts (nimbus.on_fail=halt)" guest_wait_exit hw2 60
 exit 0

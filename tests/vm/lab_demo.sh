@@ -13,7 +13,8 @@ lab_need "${NIMBUS_AOE_TARGET:-$NIMBUS_BIN/aoetd}" socat
 lab_init
 t0=$(date +%s)
 elapsed() { echo "$(( $(date +%s) - t0 ))s"; }
-export NIMBUS_LAB_ID=$(printf 'd%x' $$) NIMBUS_LAB_RUN="$LAB_DIR/run"
+NIMBUS_LAB_ID=$(printf 'd%x' $$)
+export NIMBUS_LAB_ID NIMBUS_LAB_RUN="$LAB_DIR/run"
 lab=("$NIMBUS_TOP/scripts/lab")
 # Whatever happens, take the demo down again.
 lab_on_exit "${lab[0]} down"

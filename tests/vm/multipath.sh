@@ -154,7 +154,9 @@ if ! guest_wait_for vm "^COPY1 $((stop1 - 1)) " 150; then
 fi
 sent1=$(to_node sn1); sent2=$(to_node sn2)
 [ ${#ctl[@]} -gt 0 ] && wrote1=$(written_by sn1)
+ms0=$(( $(date +%s%N) / 1000000 ))
 lab_stop "${pid[sn1]}" TERM
+note "phase 1: sn1's $(basename "$target") took $(( $(date +%s%N) / 1000000 - ms0 )) ms to exit on SIGTERM"
 done1=$(copied 1)
 ok "phase 1: stopped sn1 (SIGTERM to pid ${pid[sn1]}) with $done1 of $mib1 MiB written ($(elapsed))"
 [ "$done1" -lt "$mib1" ] || not_ok "phase 1: sn1 stopped in the middle of the copy (it had already finished)"
