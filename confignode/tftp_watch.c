@@ -97,7 +97,9 @@ static int arm(struct tftp_watch *w)
 			return -errno;
 		return 0;
 	}
-	w->wd = inotify_add_watch(w->fd, w->dir, IN_OPEN | IN_ONLYDIR);
+	/* IN_CLOSE_NOWRITE only separates opens: the kernel merges identical
+	 * events queued back to back, so open+open would read as one. */
+	w->wd = inotify_add_watch(w->fd, w->dir, IN_OPEN | IN_CLOSE_NOWRITE | IN_ONLYDIR);
 	return w->wd < 0 ? -errno : 0;
 }
 

@@ -7,8 +7,9 @@
  * forked per transfer) counts. Without fanotify, inotify says only that a
  * file was opened: every reader counts, and nimbusd's own opens are told
  * apart by bracketing its writes (tftp_watch_own_write): in that window the
- * first open of each file is taken as nimbusd's own, a second one as a
- * fetch. */
+ * first open of each file is taken as nimbusd's own, a later one as a
+ * fetch; a fetch whose open falls between nimbusd's own open and close of
+ * the same file is merged with it by the kernel and missed. */
 #ifndef NIMBUS_TFTP_WATCH_H
 #define NIMBUS_TFTP_WATCH_H
 

@@ -38,6 +38,10 @@ static inline unsigned ini_tag_slot(uint32_t tag)
 	return tag & (INI_MAX_WINDOW - 1);
 }
 
+/* ATA status bits that make the Linux driver fail the I/O: we treat them
+ * the same way so our tests judge a target as the real client would. */
+#define INI_ATA_FAILMASK  0xa9
+
 /* What Query Config told us about one target. */
 struct ini_target {
 	uint16_t shelf;
@@ -90,6 +94,11 @@ void ini_close(struct ini *ini);
  * -ETIMEDOUT after timeout_ms. */
 int ini_send(struct ini *ini, const uint8_t *frame, size_t len);
 int ini_recv(struct ini *ini, uint8_t *buf, size_t cap, int timeout_ms);
+
+/* Fill a request header from this initiator to dst (shelf.slot, command)
+ * with a fresh tag. */
+void ini_hdr(struct ini *ini, struct aoe_hdr *h, const uint8_t *dst,
+	     uint16_t shelf, uint8_t slot, uint8_t cmd);
 
 /* Broadcast Query Config (read) for shelf.slot (wildcards allowed) and
  * collect every answer for wait_ms; returns how many targets answered (up to

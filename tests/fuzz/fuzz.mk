@@ -30,7 +30,7 @@ FUZZ_SRCS_aoetd_config := storagenode/aoe-target/config.c
 FUZZ_INC_aoetd_config  := -Istoragenode/aoe-target
 FUZZ_SRCS_provision := confignode/gen_dhcp.c confignode/gen_pxe.c confignode/prov_validate.c \
 	confignode/dhcp_omapi.c confignode/provision.c confignode/prov_exec.c
-FUZZ_SRCS_initiator := storagenode/aoe-initiator/reflect.c storagenode/aoe-initiator/args.c storagenode/aoe-initiator/initiator.c
+FUZZ_SRCS_initiator := storagenode/aoe-initiator/reflect.c storagenode/aoe-initiator/args.c storagenode/aoe-initiator/initiator.c storagenode/aoe-initiator/ini_engine.c
 FUZZ_INC_initiator  := -Istoragenode/aoe-initiator
 FUZZ_SRCS_nimbusd_config := confignode/config.c confignode/validate.c
 FUZZ_SRCS_nimbusd_report := confignode/api.c confignode/api_nodes.c confignode/api_images.c \

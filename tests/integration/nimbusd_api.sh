@@ -4,7 +4,7 @@
 # node reports over TCP with busybox wget (what the node images use) from
 # other namespaces, and config-fetched seen when the real in.tftpd serves a
 # node's pxelinux.cfg file to busybox tftp.
-# timeout: 240
+# timeout: 300
 set -u
 . "$NIMBUS_TOP/tests/lib/lab.sh"
 lab_init
@@ -92,6 +92,22 @@ out=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$NIMBUS_BIN/nimbus" -s
 check "a non-root user cannot administer (the socket's mode refuses the connection)" \
 	grep -q "Permission denied" <<<"$out"
 
+# --- --help everywhere -------------------------------------------------------------
+for cmd in "" node image role hook "node add" "node list" "node show" "node set" "node remove" \
+	"node discovered" "image add" "image set" "image list" "image show" "image remove" \
+	"role list" "role set-image" "hook dhcp"; do
+	# shellcheck disable=SC2086
+	out=$(N $cmd --help 2>&1)
+	check "nimbus $cmd --help prints its usage" grep -q "^usage: nimbus" <<<"$out"
+done
+out=$(N node add --help)
+check "node add --help explains every option" \
+	bash -c 'for o in --mac --discovered --role --ip --image -o; do grep -q -- "^  $o" <<<"$1" || exit 1; done' _ "$out"
+check "image set --help has an example" grep -q "nimbus image set st1" <<<"$(N image set --help)"
+out=$(N node list --bogus 2>&1); rc=$?
+check "an unknown option is a usage error (exit 2) naming it" \
+	bash -c '[ "$1" = 2 ] && grep -q -- "--bogus" <<<"$2"' _ "$rc" "$out"
+
 # expect_fail DESC EXPECTED-SUBSTRING CLI-ARGS...: the command fails and its
 # message contains the expected text.
 expect_fail() {
@@ -173,6 +189,21 @@ check "pxelinux.cfg/01-52-54-00-aa-00-01 written for web1" test -f "$P/01-52-54-
 check "web1's pxelinux file boots image st1" grep -q "images/st1/vmlinuz" "$P/01-52-54-00-aa-00-01"
 check "web2's pxelinux file boots Xen through mboot.c32" grep -q "mboot.c32" "$P/01-52-54-00-aa-00-02"
 check "web3's override boots st2" grep -q "images/st2/vmlinuz" "$P/01-52-54-00-aa-00-03"
+# image set: the nodes booting the image get new pxelinux files at once
+check "image set st2 --kernel (a new kernel for its nodes)" \
+	N image set st2 --kernel images/st2b/vmlinuz --cmdline "console=ttyS0 v=2"
+check "web3's pxelinux file boots the changed image" grep -q "images/st2b/vmlinuz" "$P/01-52-54-00-aa-00-03"
+check "... with its new command line" grep -q "v=2" "$P/01-52-54-00-aa-00-03"
+check "web1 (another image) is untouched" grep -q "images/st1/vmlinuz" "$P/01-52-54-00-aa-00-01"
+expect_fail "image set with a bad path refused, naming it" "../x" image set st2 --kernel ../x
+expect_fail "image set of a missing image refused, naming it" "image nosuch does not exist" \
+	image set nosuch --kernel k
+expect_fail "image set dropping Xen of the hw default refused" "default of role hw" \
+	image set xen1 --xen ""
+expect_fail "image remove refused while a node boots it, naming the node" \
+	"image st2 is in use: booted by node web3" image remove st2
+out=$(N image show st2 -o json)
+check "-o json after the subcommand (image show st2 -o json)" grep -q '"kernel": "images/st2b/vmlinuz"' <<<"$out"
 check "dhcpd.conf holds web1" grep -q "52:54:00:aa:00:01" "$D/dhcpd.conf"
 check "no stray web9 pxelinux file" test ! -e "$P/01-52-54-00-aa-00-09"
 
@@ -184,18 +215,40 @@ check "node set web3 --default-image" N node set web3 --default-image
 check "web3 boots the storage default (st1) again" grep -q "images/st1/vmlinuz" "$P/01-52-54-00-aa-00-03"
 expect_fail "hw node with a non-Xen image refused, naming it" "image st2 has no Xen" \
 	node set web3 --role hw --image st2
-expect_fail "image in use cannot be removed" "image st1 is the default of role storage" image remove st1
+expect_fail "image in use cannot be removed, naming the role" \
+	"image st1 is in use: default of role storage" image remove st1
 
 # --- lifecycle: DHCP hook, TFTP fetch, reports ---------------------------------
 check "DHCP hook accepted" N hook dhcp 52:54:00:aa:00:01 10.77.0.20
 check "DHCP hook for an unknown MAC is harmless" N hook dhcp 52:54:00:ee:00:01 10.77.0.120
 lab_bg cfg "$D/tftpd.log" /usr/sbin/in.tftpd -L -a 10.77.0.1:69 -s "$D/tftp"
+echo "$LAB_PID" >"$D/tftpd.pid"
 sleep 0.5
+# hup: SIGHUP nimbusd and wait until it has re-read (or refused) its file.
+hup() {
+	local n
+	n=$(grep -cE "SIGHUP: .*(re-read|keeping the running)" "$D/nimbusd.log.1")
+	kill -HUP "$NIMBUSD_PID"
+	lab_wait 5 bash -c "[ \$(grep -cE 'SIGHUP: .*(re-read|keeping the running)' '$D/nimbusd.log.1') -gt $n ]"
+}
+# Only in.tftpd's opens count (tftpd-pidfile, set by SIGHUP): a reader
+# that is not in.tftpd or its child does not make web1 config-fetched.
+write_conf "$D/nimbusd.conf" 600 "tftpd-pidfile $D/tftpd.pid"
+check "SIGHUP applies tftpd-pidfile" hup
+check "nimbusd logs what changed" grep -q "SIGHUP: .*changed: tftpd-pidfile" "$D/nimbusd.log.1"
+check "the watcher knows the opener (fanotify)" grep -q "with fanotify, in.tftpd's pid from" "$D/nimbusd.log.1"
+cat "$P/01-52-54-00-aa-00-01" >/dev/null
+check "an open by another process (cat) is not a fetch, logged with its pid" \
+	lab_wait 5 grep -q "01-52-54-00-aa-00-01 opened by pid [0-9]*, not in.tftpd (pid $LAB_PID)" "$D/nimbusd.log.1"
+check "web1 is still at dhcp after the cat" \
+	bash -c "'$NIMBUS_BIN/nimbus' -s '$SOCK' node show web1 | grep -q '^state: *dhcp'"
 (cd "$D" && lab_in node busybox tftp -g -r pxelinux.cfg/01-52-54-00-aa-00-01 \
 	-l "$D/fetched" 10.77.0.1) || not_ok "busybox tftp could not fetch web1's config"
 check "in.tftpd served web1's pxelinux config" cmp -s "$D/fetched" "$P/01-52-54-00-aa-00-01"
 check "config-fetched recorded from the TFTP read" \
 	lab_wait 5 bash -c "'$NIMBUS_BIN/nimbus' -s '$SOCK' node show web1 | grep -q '^state: *config-fetched'"
+check "the history names in.tftpd's child as the reader" \
+	bash -c "'$NIMBUS_BIN/nimbus' -s '$SOCK' node show web1 | grep -q 'config-fetched *pxelinux.cfg read (pid '"
 
 report() { # report NS JSON -> prints wget's output, returns its status
 	lab_in "$1" busybox wget -q -O- --header 'Content-Type: application/json' \
@@ -254,6 +307,18 @@ check "adopted node has its pxelinux config" test -f "$P/01-52-54-00-bb-00-01"
 expect_fail "adopting an undiscovered MAC refused, naming it" \
 	"no discovered machine with mac 52:54:00:bb:00:99" \
 	node add disc2 --discovered 52:54:00:bb:00:99 --role storage
+# node discovered --clear [MAC]
+for mac in 52:54:00:bb:00:02 52:54:00:bb:00:03 52:54:00:bb:00:04; do
+	report disc "{\"mac\":\"$mac\",\"state\":\"discovered\"}" >/dev/null
+done
+check "three more machines discovered" test "$(N node discovered | grep -c '^52:54:00:bb:00:0[234] ')" = 3
+check "node discovered --clear MAC forgets one" N node discovered --clear 52-54-00-BB-00-03
+check "... only that one" test "$(N node discovered | grep -c '^52:54:00:bb:00:0[24] ')" = 2
+expect_fail "clearing an unknown MAC refused, naming it" \
+	"no discovered machine with mac 52:54:00:bb:00:03" node discovered --clear 52:54:00:bb:00:03
+out=$(N node discovered --clear)
+check "node discovered --clear forgets the rest" grep -q "cleared 2 discovered machines" <<<"$out"
+check "the discovered list is empty" test "$(N node discovered | wc -l)" = 1
 
 check "node remove web2" N node remove web2
 check "web2's pxelinux config is gone" test ! -e "$P/01-52-54-00-aa-00-02"
@@ -261,6 +326,49 @@ check "dhcpd.conf no longer holds web2" bash -c "! grep -q 52:54:00:aa:00:02 '$D
 expect_fail "removed node is gone" "no node named web2" node show web2
 json=$(N -o json node list)
 check "-o json node list is JSON with the nodes" grep -q '"name": "disc1"' <<<"$json"
+json=$(N node show disc1 -o json)
+check "node show NAME -o json (the option after the subcommand)" grep -q '"name": "disc1"' <<<"$json"
+json=$(N node list --output=json)
+check "node list --output=json" grep -q '"nodes": \[' <<<"$json"
+
+# --- SIGHUP: the configuration re-read, applied only when valid ------------------
+# A socket opened to everyone by mistake does not open nimbusd: the caller's
+# credentials (SO_PEERCRED) are checked as well.
+write_conf "$D/nimbusd.conf" 600 "tftpd-pidfile $D/tftpd.pid
+socket-mode 0666"
+check "SIGHUP applies socket-mode" hup
+check "the socket is now mode 666" test "$(stat -c %a "$SOCK")" = 666
+out=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$NIMBUS_BIN/nimbus" -s "$SOCK" node list 2>&1)
+check "nobody can connect but is refused by its credentials, naming its uid" \
+	grep -q "permission denied: uid 65534 may not administer" <<<"$out"
+check "the refusal is logged with uid and pid" \
+	grep -qE "refused GET /v1/nodes from uid 65534 pid [0-9]+" "$D/nimbusd.log.1"
+write_conf "$D/nimbusd.conf" 600 "tftpd-pidfile $D/tftpd.pid
+socket-mode 0666
+admin-group 4242"
+check "SIGHUP applies admin-group" hup
+check "a member of the admin group administers" \
+	setpriv --reuid=65534 --regid=65534 --groups=4242 "$NIMBUS_BIN/nimbus" -s "$SOCK" node list
+check "nobody outside the group is still refused" \
+	bash -c "! setpriv --reuid=65534 --regid=65534 --clear-groups '$NIMBUS_BIN/nimbus' -s '$SOCK' node list"
+# A broken file changes nothing.
+cp "$D/nimbusd.conf" "$D/good.conf"
+echo "frobnicate 1" >>"$D/nimbusd.conf"
+check "SIGHUP with a bad file" hup
+check "the error is logged, naming the key, and the old configuration kept" \
+	grep -q "SIGHUP: .*unknown key 'frobnicate': keeping the running configuration" "$D/nimbusd.log.1"
+check "the admin group still works after the refused reload" \
+	setpriv --reuid=65534 --regid=65534 --groups=4242 "$NIMBUS_BIN/nimbus" -s "$SOCK" node list
+# Start-up-only settings are reported, not applied.
+sed "s|^database .*|database $D/db/other.db|" "$D/good.conf" >"$D/nimbusd.conf"
+check "SIGHUP with a new database path" hup
+check "a changed database is reported as needing a restart" \
+	grep -q "SIGHUP: database changed in .*needs a restart" "$D/nimbusd.log.1"
+check "... and the running database is still used" N node show web1
+check "no other database was created" test ! -e "$D/db/other.db"
+write_conf "$D/nimbusd.conf" 600
+check "SIGHUP back to the test configuration" hup
+check "the socket is mode 660 again" test "$(stat -c %a "$SOCK")" = 660
 
 # --- restart in the middle: nothing lost ----------------------------------------
 before=$(N node list; N image list; N role list; N node show web1)

@@ -135,7 +135,70 @@ static const struct bad_case bad[] = {
 	{ "lost-after 90\n", "lost-after 0\n", "'0'" },
 	{ "lost-after 90\n", "lost-after -5\n", "'-5'" },
 	{ "lost-after 90\n", "lost-after 5\x01\n", "control character" },
+	{ "lost-after 90\n", "admin-group Wheel\n", "admin-group: bad name 'Wheel'" },
+	{ "lost-after 90\n", "admin-group 99999999999\n", "admin-group: bad name '99999999999'" },
+	{ "lost-after 90\n", "admin-user a;b\n", "admin-user: bad name 'a;b'" },
+	{ "lost-after 90\n", "admin-user a b\n", "'admin-user' takes 1 value, got 2" },
+	{ "lost-after 90\n", "tftpd-pidfile run/tftpd.pid\n", "'run/tftpd.pid'" },
 };
+
+/* What SIGHUP may change: one key at a time, each reported as changed at
+ * run time or as needing a restart; config_keep_startup keeps the latter. */
+static void test_diff(void **state)
+{
+	static const struct {
+		const char *find, *replace;
+		const char *changed, *restart;
+	} t[] = {
+		{ "lost-after 90\n", "lost-after 91\n", "lost-after", "" },
+		{ "lost-after 90\n", "lost-after 90\nadmin-group wheel\n", "admin-group", "" },
+		{ "lost-after 90\n", "lost-after 90\nadmin-user 1000\n", "admin-user", "" },
+		{ "lost-after 90\n", "lost-after 90\ntftpd-pidfile /run/tftpd.pid\n", "tftpd-pidfile", "" },
+		{ "socket-mode 0600\n", "socket-mode 0660\n", "socket-mode", "" },
+		{ "tftp-root /srv/tftp\n", "tftp-root /srv/tftp2\n", "tftp-root", "" },
+		{ "pool 10.77.0.10 10.77.0.99\n", "pool 10.77.0.10 10.77.0.98\n", "pool", "" },
+		{ "omapi-key omapi_key HMAC-MD5 c2VjcmV0IGtleQ==\n",
+		  "omapi-key omapi_key HMAC-MD5 b3RoZXI=\n", "omapi-key", "" },
+		{ "discovery-cmdline console=ttyS0  quiet   \n", "discovery-cmdline quiet\n",
+		  "discovery-cmdline", "" },
+		{ "socket /run/nimbus/test.sock\n", "socket /run/nimbus/other.sock\n", "", "socket" },
+		{ "database /var/lib/nimbus/test.db\n", "database /var/lib/nimbus/x.db\n", "",
+		  "database" },
+		{ "listen-report 10.77.0.1:8081\n", "listen-report 10.77.0.1:8082\n", "",
+		  "listen-report" },
+		{ "subnet 10.77.0.0/24\naddress 10.77.0.1     # next-server\n",
+		  "subnet 10.77.0.0/16\naddress 10.77.0.2\n", "subnet address", "" },
+		{ "lost-after 90\n", "lost-after 90\n", "", "" },
+	};
+	struct nimbusd_config cur, next;
+	char err[256];
+
+	(void)state;
+	config_defaults(&cur);
+	assert_int_equal(config_parse(good, &cur, err, sizeof(err)), 0);
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		char text[2048], changed[256], restart[64];
+		const char *at = strstr(good, t[i].find);
+		int n;
+
+		assert_non_null(at);
+		snprintf(text, sizeof(text), "%.*s%s%s", (int)(at - good), good, t[i].replace,
+			 at + strlen(t[i].find));
+		config_defaults(&next);
+		if (config_parse(text, &next, err, sizeof(err)) < 0)
+			fail_msg("case %zu: %s", i, err);
+		n = config_diff(&cur, &next, changed, sizeof(changed), restart, sizeof(restart));
+		if (strcmp(changed, t[i].changed) || strcmp(restart, t[i].restart))
+			fail_msg("case %zu: changed '%s' restart '%s', want '%s' '%s'", i, changed,
+				 restart, t[i].changed, t[i].restart);
+		assert_int_equal(n, (changed[0] ? 1 : 0) + (restart[0] ? 1 : 0) +
+				    (strchr(changed, ' ') ? 1 : 0));
+		/* after keeping the start-up settings nothing needs a restart */
+		config_keep_startup(&next, &cur);
+		config_diff(&cur, &next, changed, sizeof(changed), restart, sizeof(restart));
+		assert_string_equal(restart, "");
+	}
+}
 
 static void test_bad(void **state)
 {
@@ -188,6 +251,7 @@ int main(void)
 		cmocka_unit_test(test_good),
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_bad),
+		cmocka_unit_test(test_diff),
 		cmocka_unit_test(test_long_line),
 		cmocka_unit_test(test_load_missing),
 	};

@@ -2,12 +2,16 @@
  * value parsing (good and malformed), tag/slot encoding, IDENTIFY decoding
  * and the one-line failure descriptions. */
 #include <errno.h>
+#include <poll.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "../../storagenode/aoe-initiator/args.h"
@@ -336,6 +340,268 @@ static void test_reflect_reply(void **state)
 	assert_int_equal(reflect_reply(req, 60, NULLT, 1500, reply, sizeof(reply)), 0);
 }
 
+/* --- the data engine against a fake target over a socketpair -------------
+ * ini_run only needs a datagram socket, so the real engine (window, tags,
+ * retransmits, stale replies, errors) runs here against a target thread
+ * that can drop, duplicate, hold back and fail requests. */
+
+struct fake {
+	int fd;
+	unsigned drop_every;     /* drop the first copy of every Nth request */
+	bool duplicate;          /* send every reply twice */
+	bool silent;             /* never answer */
+	uint64_t ata_error_lba;  /* answer this LBA with ATA ABRT (0 = none) */
+	uint8_t aoe_error;       /* answer everything with this AoE error */
+	unsigned hold;           /* hold replies until this many are pending */
+	unsigned timeout_ms;     /* the initiator's first timeout (default 20) */
+	unsigned max_pending;
+	unsigned received;
+	uint32_t dropped[4096];
+	unsigned ndropped;
+};
+
+static bool seen_drop(struct fake *f, uint32_t tag)
+{
+	for (unsigned i = 0; i < f->ndropped; i++)
+		if (f->dropped[i] == tag)
+			return true;
+	return false;
+}
+
+static size_t fake_reply(struct fake *f, const uint8_t *req, size_t len,
+			 uint8_t *reply, size_t cap)
+{
+	size_t n = reflect_reply(req, len, NULLT, 9000, reply, cap);
+	struct aoe_hdr h;
+	struct aoe_ata a;
+
+	if (!n || aoe_decode_hdr(reply, n, &h) || aoe_decode_ata(req, len, &a))
+		return n;
+	if (f->aoe_error) {
+		reply[14] |= AOE_FLAG_ERR;
+		reply[15] = f->aoe_error;
+	} else if (f->ata_error_lba && a.lba == f->ata_error_lba) {
+		reply[24 + 1] = ATA_ERR_IDNF;
+		reply[24 + 3] = ATA_STAT_DRDY | ATA_STAT_ERR;
+	} else if (!(a.aflags & AOE_AFLAG_WRITE)) {
+		pattern_fill(reply + AOE_ATA_HDR_LEN, a.lba, a.sector_count, 77);
+	}
+	return n;
+}
+
+static void *fake_target(void *arg)
+{
+	struct fake *f = arg;
+	static uint8_t req[9100], replies[64][9100];
+	static size_t rlen[64];
+	unsigned pending = 0;
+
+	for (;;) {
+		struct pollfd p = { .fd = f->fd, .events = POLLIN };
+		int r = poll(&p, 1, f->hold ? 2 : 1000);
+		if (r == 0 || (pending && pending >= f->hold)) {
+			for (unsigned i = 0; i < pending; i++) {
+				send(f->fd, replies[i], rlen[i], 0);
+				if (f->duplicate)
+					send(f->fd, replies[i], rlen[i], 0);
+			}
+			pending = 0;
+			if (r == 0)
+				continue;
+		}
+		ssize_t n = recv(f->fd, req, sizeof(req), 0);
+		if (n <= 0)
+			return NULL; /* the test closed its end */
+		f->received++;
+		if (f->silent)
+			continue;
+		struct aoe_hdr h;
+		if (aoe_decode_hdr(req, (size_t)n, &h))
+			continue;
+		if (f->drop_every && f->received % f->drop_every == 0 &&
+		    !seen_drop(f, h.tag) && f->ndropped < 4096) {
+			f->dropped[f->ndropped++] = h.tag;
+			continue;
+		}
+		rlen[pending] = fake_reply(f, req, (size_t)n, replies[pending],
+					   sizeof(replies[0]));
+		if (!rlen[pending])
+			continue;
+		pending++;
+		if (pending > f->max_pending)
+			f->max_pending = pending;
+		if (!f->hold || pending == 64) {
+			for (unsigned i = 0; i < pending; i++) {
+				send(f->fd, replies[i], rlen[i], 0);
+				if (f->duplicate)
+					send(f->fd, replies[i], rlen[i], 0);
+			}
+			pending = 0;
+		}
+	}
+}
+
+struct job_ctx {
+	uint64_t next, end;
+	unsigned per;
+	bool write;
+	uint8_t done[4096];       /* completions per sector */
+	int bad;
+};
+
+static int job_next(void *c, struct ini_req *req, uint8_t *data)
+{
+	struct job_ctx *j = c;
+
+	if (j->next >= j->end)
+		return 0;
+	req->lba = j->next;
+	req->nsect = (uint8_t)(j->end - j->next < j->per ? j->end - j->next : j->per);
+	req->write = j->write;
+	if (j->write)
+		pattern_fill(data, req->lba, req->nsect, 1);
+	j->next += req->nsect;
+	return 1;
+}
+
+static int job_done(void *c, const struct ini_req *req, const uint8_t *data)
+{
+	struct job_ctx *j = c;
+
+	for (unsigned i = 0; i < req->nsect; i++)
+		j->done[req->lba + i]++;
+	if (!req->write && pattern_check(data, req->lba, req->nsect, 77) >= 0)
+		j->bad++;
+	return 0;
+}
+
+static int run_fake(struct fake *f, struct job_ctx *j, unsigned window,
+		    struct ini *ini, struct ini_job_stats *st)
+{
+	int sv[2];
+	pthread_t th;
+	struct ini_target t = { .shelf = 1, .slot = 1, .scnt = 17, .bufcnt = 64 };
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_DGRAM, 0, sv), 0);
+	memcpy(t.mac, NULLT, 6);
+	memset(ini, 0, sizeof(*ini));
+	ini->fd = sv[0];
+	ini->mtu = 9000;
+	memcpy(ini->mac, CLIENT, 6);
+	ini->timeout_ms = f->timeout_ms ? f->timeout_ms : 20;
+	ini->retries = 4;
+	f->fd = sv[1];
+	assert_int_equal(pthread_create(&th, NULL, fake_target, f), 0);
+	struct ini_job job = { .next = job_next, .done = job_done, .ctx = j,
+			       .window = window };
+	int err = ini_run(ini, &t, &job, st);
+	shutdown(sv[0], SHUT_RDWR);
+	close(sv[0]);
+	/* The fake sees end-of-file only once both directions are gone. */
+	shutdown(sv[1], SHUT_RD);
+	pthread_join(th, NULL);
+	close(sv[1]);
+	return err;
+}
+
+static void check_each_once(struct job_ctx *j, uint64_t from, uint64_t to)
+{
+	for (uint64_t i = from; i < to; i++)
+		if (j->done[i] != 1)
+			fail_msg("sector %llu completed %u times",
+				 (unsigned long long)i, j->done[i]);
+}
+
+static void test_engine_clean(void **state)
+{
+	static struct fake f;
+	static struct job_ctx j;
+	struct ini ini;
+	struct ini_job_stats st;
+	(void)state;
+
+	memset(&f, 0, sizeof(f));
+	memset(&j, 0, sizeof(j));
+	f.hold = 64;           /* answer only when the window is full */
+	f.timeout_ms = 2000;   /* no retransmit even on a loaded machine */
+	j.next = 10; j.end = 2010; j.per = 17;
+	assert_int_equal(run_fake(&f, &j, 8, &ini, &st), 0);
+	check_each_once(&j, 10, 2010);
+	assert_int_equal(j.bad, 0);
+	assert_int_equal(st.requests, (2000 + 16) / 17);
+	assert_int_equal(st.bytes, 2000 * 512);
+	assert_int_equal(st.retransmits, 0);
+	/* Never more than the window outstanding at the target. */
+	assert_true(f.max_pending <= 8);
+	assert_true(f.max_pending >= 2);
+}
+
+static void test_engine_drops_and_duplicates(void **state)
+{
+	static struct fake f;
+	static struct job_ctx j;
+	struct ini ini;
+	struct ini_job_stats st;
+	(void)state;
+
+	memset(&f, 0, sizeof(f));
+	memset(&j, 0, sizeof(j));
+	f.drop_every = 5;
+	f.duplicate = true;
+	j.next = 0; j.end = 3000; j.per = 17;
+	assert_int_equal(run_fake(&f, &j, 16, &ini, &st), 0);
+	check_each_once(&j, 0, 3000);   /* duplicates never complete twice */
+	assert_int_equal(j.bad, 0);
+	assert_true(st.retransmits >= f.ndropped);
+	assert_true(f.ndropped > 0);
+
+	/* Writes too. */
+	memset(&f, 0, sizeof(f));
+	memset(&j, 0, sizeof(j));
+	f.drop_every = 3;
+	j.end = 500; j.per = 17; j.write = true;
+	assert_int_equal(run_fake(&f, &j, 4, &ini, &st), 0);
+	check_each_once(&j, 0, 500);
+	assert_true(st.retransmits > 0);
+}
+
+static void test_engine_errors(void **state)
+{
+	static struct fake f;
+	static struct job_ctx j;
+	struct ini ini;
+	struct ini_job_stats st;
+	(void)state;
+
+	/* ATA error on one request: -EIO naming its LBA. */
+	memset(&f, 0, sizeof(f));
+	memset(&j, 0, sizeof(j));
+	f.ata_error_lba = 170;
+	j.end = 1000; j.per = 17;
+	assert_int_equal(run_fake(&f, &j, 4, &ini, &st), -EIO);
+	assert_int_equal(ini.last.lba, 170);
+	assert_int_equal(ini.last.nsect, 17);
+	assert_int_equal(ini.last.ata_err, ATA_ERR_IDNF);
+	assert_true(ini.last.tag & INI_TAG_USER);
+
+	/* AoE error: -EPROTO with the code. */
+	memset(&f, 0, sizeof(f));
+	memset(&j, 0, sizeof(j));
+	f.aoe_error = AOE_ERR_RESERVED;
+	j.end = 100; j.per = 17;
+	assert_int_equal(run_fake(&f, &j, 4, &ini, &st), -EPROTO);
+	assert_int_equal(ini.last.aoe_error, AOE_ERR_RESERVED);
+
+	/* Silence: -ETIMEDOUT after 1 + retries sends of the first request. */
+	memset(&f, 0, sizeof(f));
+	memset(&j, 0, sizeof(j));
+	f.silent = true;
+	j.end = 17; j.per = 17;
+	assert_int_equal(run_fake(&f, &j, 4, &ini, &st), -ETIMEDOUT);
+	assert_int_equal(f.received, 5);
+	assert_int_equal(ini.last.lba, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -349,6 +615,9 @@ int main(void)
 		cmocka_unit_test(test_identity_decode),
 		cmocka_unit_test(test_describe),
 		cmocka_unit_test(test_reflect_reply),
+		cmocka_unit_test(test_engine_clean),
+		cmocka_unit_test(test_engine_drops_and_duplicates),
+		cmocka_unit_test(test_engine_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

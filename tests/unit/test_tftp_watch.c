@@ -141,6 +141,8 @@ static pid_t child_open(const char *path, int *release)
 	if (pid == 0) {
 		int fd = open(path, O_RDONLY);
 
+		close(go[1]);
+		close(ready[0]);
 		close(fd);
 		if (write(ready[1], "r", 1) != 1 || read(go[0], &c, 1) < 0)
 			_exit(1);
