@@ -53,7 +53,8 @@ void cli_group_usage(FILE *f, const char *group, const struct cli_cmd *table, si
 	for (size_t i = 0; i < n; i++) {
 		char syn[128];
 
-		snprintf(syn, sizeof(syn), "%s %s", table[i].name, table[i].args);
+		snprintf(syn, sizeof(syn), "%s%s%s", table[i].name, table[i].args[0] ? " " : "",
+			 table[i].args);
 		fprintf(f, "  %s %s\n      %s\n", group, syn, table[i].help);
 	}
 	fprintf(f, "\n'nimbus %s COMMAND --help' describes one command.\n", group);
@@ -61,8 +62,8 @@ void cli_group_usage(FILE *f, const char *group, const struct cli_cmd *table, si
 
 static void cmd_usage(FILE *f, const char *group, const struct cli_cmd *c)
 {
-	fprintf(f, "usage: nimbus [-s SOCKET] %s %s %s [-o text|json]\n\n      %s\n", group,
-		c->name, c->args, c->help);
+	fprintf(f, "usage: nimbus [-s SOCKET] %s %s%s%s [-o text|json]\n\n      %s\n", group,
+		c->name, c->args[0] ? " " : "", c->args, c->help);
 	if (c->details)
 		fprintf(f, "\n%s", c->details);
 	fprintf(f, "\n  -o, --output FMT    text (default) or json: nimbusd's reply as is\n"

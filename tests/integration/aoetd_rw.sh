@@ -102,3 +102,15 @@ check "read-only backing file unchanged" test "$(md5sum <"$ro")" = "$sum"
 
 # Both targets alive at the end (no crash on the error paths above).
 check "aoetd e1.2 still running after the error cases" kill -0 "$rw_pid"
+
+# aoe-bench's own command line: usage errors exit 2 naming the bad value.
+check "aoe-bench: bad target is a usage error naming it" \
+	expect 2 "bad target '70000.1'" bench read -t 70000.1
+check "aoe-bench: bad --size is a usage error naming it" \
+	expect 2 "bad --size '3x'" bench read -t 1.2 --size 3x
+check "aoe-bench: a data command without -t is a usage error" \
+	expect 2 "read needs -t SHELF.SLOT" bench read
+check "aoe-bench: unknown interface named" \
+	expect 1 "interface 'nosuch0'" lab_in c "$B" identify -i nosuch0 -t 1.2
+check "aoe-bench --help describes the exit statuses" \
+	expect 0 "Exit status: 0 ok" "$B" --help

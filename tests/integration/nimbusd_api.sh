@@ -74,6 +74,9 @@ bad_conf "a dynamic range overlapping the pool" "overlaps pool" 's|^dynamic-rang
 bad_conf "a path with .." "/srv/../etc" 's|^tftp-root .*|tftp-root /srv/../etc|'
 bad_conf "a missing subnet" "subnet" '/^subnet/d'
 bad_conf "a bad lost-after" "'soon'" 's|^lost-after .*|lost-after soon|'
+bad_conf "an admin-group that does not exist" "admin-group: no group named 'nosuchgroupx'" \
+	'$a admin-group nosuchgroupx'
+bad_conf "a badly spelt admin-user" "admin-user: bad name 'Root!'" '$a admin-user Root!'
 
 # --- start -------------------------------------------------------------------
 start_nimbusd() {
