@@ -26,6 +26,13 @@ int api_error(struct api_response *resp, int status, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	/* Messages quote what the client sent (and jansson's parse errors quote
+	 * the bad bytes, possibly half a UTF-8 sequence); jansson refuses
+	 * invalid UTF-8, so keep the message printable ASCII or the client would
+	 * get no error body at all. */
+	for (char *p = msg; *p; p++)
+		if ((unsigned char)*p < 0x20 || (unsigned char)*p > 0x7e)
+			*p = '?';
 	json_decref(resp->body);
 	resp->status = status;
 	resp->body = json_pack("{s:s}", "error", msg);

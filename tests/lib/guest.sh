@@ -5,7 +5,8 @@
 #   lab_init
 #   lab_netns sw; lab_bridge sw br0
 #   guest_start vm1 sw br0 my-script.sh [FILE...]   # sets GUEST_PID
-#   guest_qemu pxe1 sw br0 -boot n                  # any other QEMU boot
+#   guest_qemu xen1 sw br0 -kernel ...              # any other QEMU boot
+#   guest_start_pxe pxe1 sw br0                     # network boot (iPXE)
 #   guest_wait_for vm1 'some marker' 60             # poll the serial console
 #   guest_send vm1 go                               # type a line on it
 #   guest_wait_exit vm1 180                         # guest powers itself off
@@ -42,7 +43,9 @@
 # nimbus.modopt.aoe=aoe_deadsecs=15), GUEST_MTU (MTU of the tap and the guest's eth0; the bridge and
 # its other ports are the caller's), GUEST_SHELL=1 (shell instead of
 # power-off), GUEST_REBOOT=1 (let the guest reboot instead of ending QEMU),
-# GUEST_DETACH=1
+# GUEST_ACCEL (QEMU's -accel, default tcg; e.g. tcg,tb-size=256 to bound the
+# code cache of a big guest), GUEST_NICS (number of e1000 NICs, default 1;
+# the others have no boot ROM), GUEST_DETACH=1
 # (QEMU in its own session, so it outlives the script that started it: the
 # demo's `scripts/lab up`).
 
@@ -282,38 +285,60 @@ guest_start() {
 # guest_qemu NAME NS BRIDGE QEMU-ARGS...: the launcher under guest_start,
 # for guests that boot otherwise (PXE with "-boot n", Xen with its own
 # -kernel/-initrd, a disk image): QEMU under TCG in namespace NS, an e1000 NIC
-# on a tap "t-NAME" enslaved to BRIDGE, the serial console on
-# $LAB_DIR/NAME.sock and logged to $LAB_DIR/NAME.console, -no-reboot (unless
-# GUEST_REBOOT=1: a guest that reboots into what it installed), the PID
-# recorded for cleanup. QEMU-ARGS come last and may add devices or override
-# -m. Starting a stopped guest again under its name reuses its tap and
-# truncates its console log. Sets GUEST_PID.
+# on a tap "t-NAME" enslaved to BRIDGE (GUEST_NICS=N: N NICs, the others on
+# taps "tI-NAME" with MACs guest_mac NAME-I and no boot ROM), the serial
+# console on $LAB_DIR/NAME.sock and logged to $LAB_DIR/NAME.console,
+# -no-reboot (unless GUEST_REBOOT=1: a guest that reboots into what it
+# installed), the PID recorded for cleanup. QEMU-ARGS come last and may add
+# devices or override -m. Starting a stopped guest again under its name
+# reuses its taps and truncates its console log. Sets GUEST_PID.
 guest_qemu() {
-	local name=$1 ns=$2 br=$3 tap detach=() noreboot=(-no-reboot)
+	local name=$1 ns=$2 br=$3 tap taps=() nics=() i detach=() noreboot=(-no-reboot)
 	shift 3
 	mkdir -p "$LAB_DIR/$name.d"
-	tap="t-$name"
-	tap=${tap:0:15}
-	# A guest started again under the same name keeps its tap.
-	ip -n "$(lab_ns "$ns")" link show "$tap" >/dev/null 2>&1 || lab_tap "$ns" "$tap" "$br"
-	if [ -n "${GUEST_MTU:-}" ]; then
-		ip -n "$(lab_ns "$ns")" link set "$tap" mtu "$GUEST_MTU" ||
-			lab_fail "guest $name: cannot set MTU $GUEST_MTU on $tap"
-	fi
+	taps=("t-$name")
+	for ((i = 1; i < ${GUEST_NICS:-1}; i++)); do taps+=("t$i-$name"); done
+	for i in "${!taps[@]}"; do
+		tap=${taps[$i]:0:15}
+		# A guest started again under the same name keeps its taps.
+		ip -n "$(lab_ns "$ns")" link show "$tap" >/dev/null 2>&1 || lab_tap "$ns" "$tap" "$br"
+		if [ -n "${GUEST_MTU:-}" ]; then
+			ip -n "$(lab_ns "$ns")" link set "$tap" mtu "$GUEST_MTU" ||
+				lab_fail "guest $name: cannot set MTU $GUEST_MTU on $tap"
+		fi
+		nics+=(-netdev "tap,id=net$i,ifname=$tap,script=no,downscript=no")
+		if [ "$i" = 0 ]; then
+			nics+=(-device "e1000,netdev=net0,mac=${GUEST_MAC:-$(guest_mac "$name")}")
+		else
+			nics+=(-device "e1000,netdev=net$i,mac=$(guest_mac "$name-$i"),romfile=")
+		fi
+	done
 	: >"$(guest_console "$name")"
 	[ "${GUEST_DETACH:-0}" = 1 ] && detach=(setsid)
 	[ "${GUEST_REBOOT:-0}" = 1 ] && noreboot=()
 	lab_bg "$ns" "$LAB_DIR/$name.qemu.log" "${detach[@]}" \
-		qemu-system-x86_64 -accel tcg -name "nimbus-$name" \
+		qemu-system-x86_64 -accel "${GUEST_ACCEL:-tcg}" -name "nimbus-$name" \
 		-m "${GUEST_MEM:-256}" -smp 1 -nodefaults -no-user-config \
 		-display none "${noreboot[@]}" -monitor none \
 		-chardev "socket,id=con0,path=$LAB_DIR/$name.sock,server=on,wait=off,logfile=$(guest_console "$name")" \
 		-serial chardev:con0 \
-		-netdev "tap,id=net0,ifname=$tap,script=no,downscript=no" \
-		-device "e1000,netdev=net0,mac=${GUEST_MAC:-$(guest_mac "$name")}" \
+		"${nics[@]}" \
 		"$@"
 	GUEST_PID=$LAB_PID
 	echo "$GUEST_PID" >"$LAB_DIR/$name.d/pid"
+}
+
+# guest_start_pxe NAME NS BRIDGE [QEMU-ARGS...]: a machine that network-boots
+# (-boot n: the first NIC's iPXE ROM, from Debian's ipxe-qemu), otherwise as
+# guest_qemu (the same GUEST_* settings; GUEST_REBOOT=1 keeps a machine that
+# reboots, say into its role after discovery, in the same QEMU). Sets
+# GUEST_PID.
+guest_start_pxe() {
+	local name=$1 ns=$2 br=$3
+	shift 3
+	[ -r /usr/lib/ipxe/qemu/efi-e1000.rom ] ||
+		lab_fail "guest $name: no iPXE ROM for e1000 (package ipxe-qemu)"
+	guest_qemu "$name" "$ns" "$br" -boot n "$@"
 }
 
 # guest_pid NAME: the QEMU PID of a guest started by this run.

@@ -234,6 +234,9 @@ static void test_bad_requests(void **state)
 	EXPECT("POST", "/v1/nodes", "", 400, "body is empty");
 	EXPECT("POST", "/v1/nodes", "{\"name\":", 400, "bad JSON at line 1");
 	EXPECT("POST", "/v1/nodes", "[1,2]", 400, "must be a JSON object");
+	/* jansson quotes the bad bytes, here half a UTF-8 sequence: the error
+	 * body must still be built (found by fuzz_nimbusd_report). */
+	EXPECT_REPORT(0x0a4d0014, "{\"\xc4\x83\\\xc4\x83\\rm.\":26}", 400, "bad JSON");
 	EXPECT("POST", "/v1/nodes", "\"web1\"", 400, "bad JSON");
 	EXPECT("POST", "/v1/nodes", "{\"name\":\"a\",\"name\":\"b\"}", 400, "duplicate");
 	EXPECT("POST", "/v1/nodes", "{\"mac\":\"52:54:00:aa:00:01\",\"role\":\"hw\"}", 400,

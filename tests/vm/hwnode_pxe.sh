@@ -17,14 +17,11 @@ set -u
 . "$NIMBUS_TOP/tests/vm/hwnode_common.bash"
 lab_init
 
-NIMBUSD=$NIMBUS_BIN/nimbusd
-NIMBUS=$NIMBUS_BIN/nimbus
-SERVICES=$NIMBUS_TOP/scripts/provision-services
-lab_need "$NIMBUSD" "$NIMBUS" "$SERVICES" /usr/sbin/dhcpd /usr/sbin/in.tftpd qemu-system-x86_64
+lab_need "$NIMBUS_BIN/nimbusd" "$NIMBUS_BIN/nimbus" "$NIMBUS_TOP/scripts/provision-services" \
+	/usr/sbin/dhcpd /usr/sbin/in.tftpd qemu-system-x86_64
 [ -r /usr/lib/ipxe/qemu/efi-e1000.rom ] || lab_fail "no iPXE ROM for e1000 (package ipxe-qemu)"
 
 W=$LAB_DIR
-SERVER=10.77.0.1
 MAC=$(guest_mac hw1-0)
 
 hw_boot_files
@@ -33,55 +30,14 @@ ok "hardware-node boot files built (initramfs, dom0 image, Xen, kernel)"
 # --- config node ------------------------------------------------------------------
 lab_netns cn
 lab_bridge cn br0
-lab_addr cn br0 $SERVER/24
-mkdir -p "$W/tftp" && chmod 755 "$W/tftp"
-"$NIMBUS_TOP/pxe/install-tftp-root" "$W/tftp" >"$W/tftp-root.log" 2>&1 ||
-	lab_fail "pxe/install-tftp-root failed: $(tail -n 3 "$W/tftp-root.log")"
-# The hardware nodes' boot files, as an image directory of the TFTP root
-# (in.tftpd --secure chroots there and serves world-readable files only).
-mkdir -p "$W/tftp/images/hw"
-install -m 0644 "$HW/xen.gz" "$HW/vmlinuz" "$HW/initrd.gz" "$W/tftp/images/hw/"
-: >"$W/site.conf"
-cat >"$W/nimbusd.conf" <<EOF
-# nimbusd for tests/vm/hwnode_pxe.sh
-subnet 10.77.0.0/24
-address $SERVER
-pool 10.77.0.10 10.77.0.49
-dynamic-range 10.77.0.100 10.77.0.199
-listen-report $SERVER:8080
-socket $W/nimbusd.sock
-database $W/nimbus.db
-tftp-root $W/tftp
-dhcpd-conf $W/dhcpd.conf
-dhcpd /usr/sbin/dhcpd
-dhcpd-include $W/site.conf
-dhcp-hook $NIMBUS
-omapi-port 7911
-omapi-key omapi_key HMAC-MD5 $(head -c 32 /dev/urandom | base64)
-discovery-kernel nimbus/discovery/vmlinuz
-discovery-initrd nimbus/discovery/initrd.gz
-discovery-cmdline console=ttyS0
-lost-after 900
-EOF
-nimbus() { lab_in cn "$NIMBUS" -s "$W/nimbusd.sock" "$@"; }
+cloud_config_node cn cn br0
+nimbus() { cloud_nimbus "$@"; }
 # quiet COMMAND...: its output into the log directory, not the TAP stream.
 quiet() { "$@" >>"$W/commands.log" 2>&1; }
-lab_bg cn "$W/nimbusd.log" "$NIMBUSD" -d -c "$W/nimbusd.conf"
-lab_wait 20 nimbus node list || lab_fail "nimbusd does not answer: $(tail -n 5 "$W/nimbusd.log")"
 
-check "image add hwnode (Xen + dom0 kernel + our initramfs)" quiet nimbus image add hwnode \
-	--xen images/hw/xen.gz \
-	--xen-cmdline "console=com1 com1=115200,8n1 dom0_mem=512M,max:512M loglvl=warning guest_loglvl=warning" \
-	--kernel images/hw/vmlinuz --initrd images/hw/initrd.gz \
-	--cmdline "console=hvc0 loglevel=4 nimbus.root=e1.0 nimbus.root_timeout=90"
+check "image add hwnode (Xen + dom0 kernel + our initramfs)" quiet cloud_hw_image hwnode
 check "role hw boots hwnode" quiet nimbus role set-image hw hwnode
-# dhcpd on nimbusd's file; nodes are then added to it through OMAPI.
-lab_wait 10 test -s "$W/dhcpd.conf" || lab_fail "nimbusd wrote no $W/dhcpd.conf"
-lab_bg cn "$W/dhcpd.log" "$SERVICES" dhcpd --conf "$W/dhcpd.conf" --leases "$W/dhcpd.leases" \
-	--pid "$W/dhcpd.pid" br0
-lab_bg cn "$W/tftpd.log" "$SERVICES" tftpd --root "$W/tftp" --address $SERVER
-lab_wait 10 grep -q 'Server starting service' "$W/dhcpd.log" ||
-	lab_fail "dhcpd did not start: $(tail -n 5 "$W/dhcpd.log")"
+cloud_start_services
 check "node add hw1 --role hw" quiet nimbus node add hw1 --mac "$MAC" --role hw
 nimbus -o json node show hw1 >"$W/hw1.json" 2>&1
 IP=$(sed -n 's/.*"ip": *"\([0-9.]*\)".*/\1/p' "$W/hw1.json" | head -n 1)
@@ -95,7 +51,7 @@ hw_storage_nodes cn br0
 # --- the machine ------------------------------------------------------------------
 start=$(date +%s.%N)
 # -boot n: the first NIC's iPXE ROM (the second NIC has none).
-hw_qemu hw1 cn br0 -boot n
+cloud_hw_pxe hw1 cn br0
 if guest_wait_for hw1 'nimbus-initramfs: found /dev/etherd/e1.0' 300; then
 	ok "PXE -> pxelinux -> Xen -> dom0 initramfs found the AoE root ($(since "$start") s)"
 	guest_lines hw1 'nimbus-initramfs: (NICs|found)' | sed 's/^/# /'
@@ -111,7 +67,7 @@ else
 fi
 check "dom0 got its fixed address $IP by DHCP" \
 	guest_wait_for hw1 "nimbus-dom0-network: xenbr0 on eth0, address by DHCP: ${IP//./\\.}/" 60
-booted() { nimbus -o json node show hw1 | grep -qE '"state": *"booted"'; }
+booted() { cloud_node_booted hw1; }
 if lab_wait 120 booted; then
 	t_boot=$(since "$start")
 	ok "nimbus node show hw1 says booted (${t_boot} s after power-on)"
@@ -144,15 +100,12 @@ check "dom0 still running" guest_running hw1
 lab_stop "$(guest_pid hw1)"
 
 # --- bad path: the root never appears ---------------------------------------------
-check "image add hwnode-missing (root e9.9, 15 s timeout)" quiet nimbus image add hwnode-missing \
-	--xen images/hw/xen.gz \
-	--xen-cmdline "console=com1 com1=115200,8n1 dom0_mem=512M,max:512M loglvl=warning guest_loglvl=warning" \
-	--kernel images/hw/vmlinuz --initrd images/hw/initrd.gz \
-	--cmdline "console=hvc0 loglevel=4 nimbus.root=e9.9 nimbus.root_timeout=15 nimbus.on_fail=halt"
+check "image add hwnode-missing (root e9.9, 15 s timeout)" quiet cloud_hw_image hwnode-missing \
+	"console=hvc0 loglevel=4 nimbus.root=e9.9 nimbus.root_timeout=15 nimbus.on_fail=halt"
 check "node add hw2 --image hwnode-missing" \
 	quiet nimbus node add hw2 --mac "$(guest_mac hw2-0)" --role hw --image hwnode-missing
 start=$(date +%s.%N)
-hw_qemu hw2 cn br0 -boot n
+cloud_hw_pxe hw2 cn br0
 if guest_wait_for hw2 'nimbus-initramfs: FATAL: root device /dev/etherd/e9.9 did not appear within 15 s' 240; then
 	ok "missing root: clear console message ($(since "$start") s after power-on)"
 	guest_lines hw2 'nimbus-initramfs: (FATAL|failure|could not)' | sed 's/^/# /'

@@ -15,18 +15,17 @@ set -u
 
 . "${NIMBUS_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/lab.sh"
 . "$NIMBUS_TOP/tests/lib/guest.sh"
+. "$NIMBUS_TOP/tests/lib/cloud.sh"
 lab_init
 
 NIMBUSD=$NIMBUS_BIN/nimbusd
 NIMBUS=$NIMBUS_BIN/nimbus
-SERVICES=$NIMBUS_TOP/scripts/provision-services
 lab_need "$NIMBUSD" "$NIMBUS" /usr/sbin/dhcpd /usr/sbin/in.tftpd /usr/bin/omshell \
 	qemu-system-x86_64 cpio gzip
 [ -r /usr/lib/ipxe/qemu/efi-e1000.rom ] || lab_fail "no iPXE ROM for e1000 (package ipxe-qemu)"
 
 W=$LAB_DIR
-SERVER=10.77.0.1
-OMAPI_SECRET=$(head -c 32 /dev/urandom | base64)
+SERVER=$CLOUD_SERVER
 MAC=$(guest_mac pxe1)
 PXEFILE=$W/tftp/pxelinux.cfg/01-${MAC//:/-}
 
@@ -34,41 +33,17 @@ PXEFILE=$W/tftp/pxelinux.cfg/01-${MAC//:/-}
 
 lab_netns cn
 lab_bridge cn br0
-lab_addr cn br0 $SERVER/24
-
-mkdir -p "$W/tftp" && chmod 755 "$W/tftp"
-"$NIMBUS_TOP/pxe/install-tftp-root" --role-test "$W/tftp" >"$W/tftp-root.log" 2>&1 ||
-	lab_fail "pxe/install-tftp-root failed: $(tail -n 3 "$W/tftp-root.log")"
-: >"$W/site.conf"
-cat >"$W/nimbusd.conf" <<EOF
-# nimbusd for tests/vm/provision.sh
-subnet 10.77.0.0/24
-address $SERVER
-pool 10.77.0.10 10.77.0.49
-dynamic-range 10.77.0.100 10.77.0.199
-listen-report $SERVER:8080
-socket $W/nimbusd.sock
-database $W/nimbus.db
-tftp-root $W/tftp
-dhcpd-conf $W/dhcpd.conf
-dhcpd /usr/sbin/dhcpd
-dhcpd-include $W/site.conf
-dhcp-hook $NIMBUS
-omapi-port 7911
-omapi-key omapi_key HMAC-MD5 $OMAPI_SECRET
-discovery-kernel nimbus/discovery/vmlinuz
-discovery-initrd nimbus/discovery/initrd.gz
-discovery-cmdline console=ttyS0 nimbus.recheck=5
-lost-after 900
-EOF
+cloud_config_net cn cn br0
+cloud_tftp_root --role-test
+CLOUD_DISCOVERY_CMDLINE="console=ttyS0 nimbus.recheck=5" cloud_nimbusd_conf
+OMAPI_SECRET=$CLOUD_OMAPI_SECRET
 check "nimbusd -t accepts the configuration" "$NIMBUSD" -t -c "$W/nimbusd.conf"
 
-nimbus() { lab_in cn "$NIMBUS" -s "$W/nimbusd.sock" "$@"; }
+nimbus() { cloud_nimbus "$@"; }
 NIMBUSD_PID=""
 start_nimbusd() {
-	lab_bg cn "$W/nimbusd.$1.log" "$NIMBUSD" -d -c "$W/nimbusd.conf"
+	cloud_start_nimbusd "$W/nimbusd.$1.log"
 	NIMBUSD_PID=$LAB_PID
-	lab_wait 20 nimbus node list || lab_fail "nimbusd ($1) does not answer: $(tail -n 5 "$W/nimbusd.$1.log")"
 }
 restart_nimbusd() {
 	lab_stop "$NIMBUSD_PID"
@@ -86,31 +61,15 @@ check "generated dhcpd.conf passes dhcpd -t" /usr/sbin/dhcpd -t -q -cf "$W/dhcpd
 check "pxelinux.cfg/default boots the discovery image" \
 	grep -q 'KERNEL nimbus/discovery/vmlinuz' "$W/tftp/pxelinux.cfg/default"
 
-lab_bg cn "$W/dhcpd.log" "$SERVICES" dhcpd --conf "$W/dhcpd.conf" --leases "$W/dhcpd.leases" \
-	--pid "$W/dhcpd.pid" br0
-DHCPD_PID=$LAB_PID
-lab_bg cn "$W/tftpd.log" "$SERVICES" tftpd --root "$W/tftp" --address $SERVER
-lab_wait 10 grep -q 'Server starting service' "$W/dhcpd.log" ||
-	lab_fail "dhcpd did not start: $(tail -n 5 "$W/dhcpd.log")"
+cloud_start_services
+DHCPD_PID=${CLOUD_PID[dhcpd]}
 dhcpd_same() { kill -0 "$DHCPD_PID" 2>/dev/null && [ "$(cat "$W/dhcpd.pid")" = "$DHCPD_PID" ]; }
 
 # --- the machine ----------------------------------------------------------------
 
-# pxe_guest NAME: a QEMU guest that network-boots (-boot n: the iPXE ROM of
-# ipxe-qemu) with MAC on a tap on br0; reboots stay in the same QEMU (no
-# -no-reboot). Console and PID where tests/lib/guest.sh's helpers expect them.
-pxe_guest() {
-	local name=$1 tap="p$1"
-	mkdir -p "$W/$name.d"
-	: >"$(guest_console "$name")"
-	ip -n "$(lab_ns cn)" link show "$tap" >/dev/null 2>&1 || lab_tap cn "$tap" br0
-	lab_bg cn "$W/$name.qemu.log" qemu-system-x86_64 -accel tcg -name "nimbus-$name" \
-		-m 256 -smp 1 -nodefaults -no-user-config -display none -monitor none \
-		-serial "file:$(guest_console "$name")" -boot n \
-		-netdev "tap,id=n0,ifname=$tap,script=no,downscript=no" \
-		-device "e1000,netdev=n0,mac=$MAC"
-	echo "$LAB_PID" >"$W/$name.d/pid"
-}
+# pxe_guest NAME: a QEMU guest that network-boots with MAC on br0; reboots
+# stay in the same QEMU.
+pxe_guest() { GUEST_MAC=$MAC GUEST_REBOOT=1 guest_start_pxe "$1" cn br0; }
 
 t0=$(date +%s)
 pxe_guest pxe1
@@ -195,8 +154,7 @@ omapi_has_st1() { omapi_lookup_st1 | grep -q "hardware-address = $MAC"; }
 omapi_lacks_st1() { omapi_lookup_st1 | grep -q "can't open object: not found"; }
 check "running dhcpd has host st1 (OMAPI lookup)" omapi_has_st1
 lab_stop "$DHCPD_PID"
-lab_bg cn "$W/dhcpd2.log" "$SERVICES" dhcpd --conf "$W/dhcpd.conf" --leases "$W/dhcpd.leases" \
-	--pid "$W/dhcpd.pid" br0
+cloud_start_dhcpd "$W/dhcpd2.log"
 DHCPD_PID=$LAB_PID
 check "dhcpd restarts on the generated file" lab_wait 10 grep -q 'Server starting service' "$W/dhcpd2.log"
 check "restarted dhcpd has host st1" lab_wait 10 omapi_has_st1
