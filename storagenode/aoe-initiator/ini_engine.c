@@ -333,6 +333,17 @@ int ini_run(struct ini *ini, const struct ini_target *t,
 			now = ini_now_ns();
 		}
 		if (now >= next_scan) {
+			/* Read every reply already waiting before judging
+			 * what is late: after a long stall (a busy host, a
+			 * long poll) the answers are in the socket and must
+			 * not be counted as lost and sent again. */
+			do {
+				n = rx_batch(e);
+				if (n < 0) {
+					err = n;
+					goto out;
+				}
+			} while (n == RECV_BATCH);
 			err = check_timeouts(e, now);
 			if (err)
 				goto out;
