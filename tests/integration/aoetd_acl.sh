@@ -9,15 +9,6 @@ lab_init
 B=$NIMBUS_BIN/aoe-bench
 lab_need "$NIMBUS_BIN/aoetd" "$B"
 
-expect() {
-	local want=$1 pat=$2 rc; shift 2
-	"$@" >"$LAB_DIR/out" 2>&1; rc=$?
-	if [ "$rc" = "$want" ] && { [ -z "$pat" ] || grep -Eq -- "$pat" "$LAB_DIR/out"; }; then
-		return 0
-	fi
-	note "exit $rc (want $want), output:"; sed 's/^/#   /' "$LAB_DIR/out"
-	return 1
-}
 # c1/c2 ARGS...: aoe-bench from initiator 1 or 2. Silence is expected in
 # some checks, so those use a short timeout.
 c1() { lab_in c1 "$B" "$@" -i eth0; }

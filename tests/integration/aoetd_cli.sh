@@ -12,9 +12,9 @@ C=$NIMBUS_BIN/aoetctl
 B=$NIMBUS_BIN/aoe-bench
 lab_need "$A" "$C" "$B" jq socat
 
-# expect RC MESSAGE COMMAND...: exit status RC and stderr+stdout exactly
+# expect_line RC MESSAGE COMMAND...: exit status RC and stderr+stdout exactly
 # MESSAGE (one line).
-expect() {
+expect_line() {
 	local want=$1 msg=$2 rc out; shift 2
 	out=$("$@" 2>&1); rc=$?
 	if [ "$rc" = "$want" ] && [ "$out" = "$msg" ]; then
@@ -36,62 +36,62 @@ check "--help prints the usage and exits 0" \
 	bash -c "'$A' --help >'$D/help' && grep -q '^Usage: aoetd' '$D/help' && grep -q 'SHELF SLOT IFACE' '$D/help'"
 check "-V prints the version" bash -c "'$A' -V | grep -q '^aoetd [0-9]'"
 check "no arguments: one line, exit 2" \
-	expect 2 "aoetd: want SHELF SLOT IFACE PATH or -c FILE (got 0 arguments); see 'aoetd --help'" "$A"
+	expect_line 2 "aoetd: want SHELF SLOT IFACE PATH or -c FILE (got 0 arguments); see 'aoetd --help'" "$A"
 check "shelf 65535 refused" \
-	expect 2 "aoetd: shelf '65535' out of range 0..65534" "$A" 65535 0 lo "$D/disk.img"
+	expect_line 2 "aoetd: shelf '65535' out of range 0..65534" "$A" 65535 0 lo "$D/disk.img"
 check "slot 255 refused" \
-	expect 2 "aoetd: slot '255' out of range 0..254" "$A" 1 255 lo "$D/disk.img"
+	expect_line 2 "aoetd: slot '255' out of range 0..254" "$A" 1 255 lo "$D/disk.img"
 check "non-numeric shelf refused" \
-	expect 2 "aoetd: bad shelf 'one' (want a number 0..65534)" "$A" one 0 lo "$D/disk.img"
+	expect_line 2 "aoetd: bad shelf 'one' (want a number 0..65534)" "$A" one 0 lo "$D/disk.img"
 check "missing backing file named" \
-	expect 2 "aoetd: export 1.0: $D/nope.img: No such file or directory" "$A" -t 1 0 lo "$D/nope.img"
+	expect_line 2 "aoetd: export 1.0: $D/nope.img: No such file or directory" "$A" -t 1 0 lo "$D/nope.img"
 check "unknown interface named" \
-	expect 2 "aoetd: export 1.0: unknown interface '$noif'" "$A" -t 1 0 "$noif" "$D/disk.img"
+	expect_line 2 "aoetd: export 1.0: unknown interface '$noif'" "$A" -t 1 0 "$noif" "$D/disk.img"
 check "offset past the end named" \
-	expect 2 "aoetd: export 1.0: offset 4096 is past the end of $D/small.img (2048 sectors)" \
+	expect_line 2 "aoetd: export 1.0: offset 4096 is past the end of $D/small.img (2048 sectors)" \
 	"$A" -t -o 4096 1 0 lo "$D/small.img"
 check "offset + length past the end named" \
-	expect 2 "aoetd: export 1.0: offset 1024 + length 2048 is past the end of $D/small.img (2048 sectors)" \
+	expect_line 2 "aoetd: export 1.0: offset 1024 + length 2048 is past the end of $D/small.img (2048 sectors)" \
 	"$A" -t -o 1024 -l 2048 1 0 lo "$D/small.img"
 check "bad -m MAC named" \
-	expect 2 "aoetd: bad MAC address 'zz:zz'" "$A" -m 52:54:00:aa:00:01,zz:zz 1 0 lo "$D/disk.img"
+	expect_line 2 "aoetd: bad MAC address 'zz:zz'" "$A" -m 52:54:00:aa:00:01,zz:zz 1 0 lo "$D/disk.img"
 check "buffer count 1 refused" \
-	expect 2 "aoetd: buffer count '1' out of range 2..16384" "$A" -b 1 1 0 lo "$D/disk.img"
+	expect_line 2 "aoetd: buffer count '1' out of range 2..16384" "$A" -b 1 1 0 lo "$D/disk.img"
 check "-t on a good command line" \
-	expect 0 "configuration OK" "$A" -t -r -d -o 8 -l 16 1 0 lo "$D/disk.img"
+	expect_line 0 "configuration OK" "$A" -t -r -d -o 8 -l 16 1 0 lo "$D/disk.img"
 check "positional options with -c refused" \
-	expect 2 "aoetd: -b/-d/-s/-r/-m/-o/-l belong to the positional form; use export options in the file with -c" \
+	expect_line 2 "aoetd: -b/-d/-s/-r/-m/-o/-l belong to the positional form; use export options in the file with -c" \
 	"$A" -r -c "$D/x.conf"
 
 # --- configuration files (-t) --------------------------------------------
 conf() { printf '%b' "$2" >"$D/$1"; }
 conf good.conf "# two exports\ncontrol $D/unused.sock\niface lo\nexport 1.0 $D/disk.img\nexport 1.1 $D/small.img ro offset=8 length=8 mac=52:54:00:aa:00:01 config=\"pool a\"\n"
-check "-t on a good file: configuration OK" expect 0 "configuration OK" "$A" -t -c "$D/good.conf"
+check "-t on a good file: configuration OK" expect_line 0 "configuration OK" "$A" -t -c "$D/good.conf"
 check "missing configuration file" \
-	expect 2 "aoetd: $D/none.conf: No such file or directory" "$A" -t -c "$D/none.conf"
+	expect_line 2 "aoetd: $D/none.conf: No such file or directory" "$A" -t -c "$D/none.conf"
 conf dup.conf "export 1.0 $D/disk.img iface=lo\n\nexport 1.0 $D/small.img iface=lo\n"
 check "duplicate shelf.slot with both lines" \
-	expect 2 "aoetd: $D/dup.conf:3: duplicate export 1.0 (first at line 1)" "$A" -t -c "$D/dup.conf"
+	expect_line 2 "aoetd: $D/dup.conf:3: duplicate export 1.0 (first at line 1)" "$A" -t -c "$D/dup.conf"
 conf shelf.conf "iface lo\nexport 70000.0 $D/disk.img\n"
 check "shelf out of range with its line" \
-	expect 2 "aoetd: $D/shelf.conf:2: shelf '70000' out of range 0..65534" "$A" -t -c "$D/shelf.conf"
+	expect_line 2 "aoetd: $D/shelf.conf:2: shelf '70000' out of range 0..65534" "$A" -t -c "$D/shelf.conf"
 conf slot.conf "export 1.255 $D/disk.img iface=lo\n"
 check "slot out of range with its line" \
-	expect 2 "aoetd: $D/slot.conf:1: slot '255' out of range 0..254" "$A" -t -c "$D/slot.conf"
+	expect_line 2 "aoetd: $D/slot.conf:1: slot '255' out of range 0..254" "$A" -t -c "$D/slot.conf"
 conf iface.conf "export 1.0 $D/disk.img iface=lo\nexport 1.1 $D/disk.img iface=lo,$noif\n"
 check "unknown interface with its line" \
-	expect 2 "aoetd: $D/iface.conf:2: export 1.1: unknown interface '$noif'" "$A" -t -c "$D/iface.conf"
+	expect_line 2 "aoetd: $D/iface.conf:2: export 1.1: unknown interface '$noif'" "$A" -t -c "$D/iface.conf"
 conf file.conf "iface lo\nexport 1.0 $D/disk.img\nexport 2.0 $D/gone.img\n"
 check "missing backing file with its line" \
-	expect 2 "aoetd: $D/file.conf:3: export 2.0: $D/gone.img: No such file or directory" "$A" -t -c "$D/file.conf"
+	expect_line 2 "aoetd: $D/file.conf:3: export 2.0: $D/gone.img: No such file or directory" "$A" -t -c "$D/file.conf"
 conf off.conf "export 1.0 $D/small.img iface=lo offset=2048\n"
 check "offset past the end with its line" \
-	expect 2 "aoetd: $D/off.conf:1: export 1.0: offset 2048 is past the end of $D/small.img (2048 sectors)" "$A" -t -c "$D/off.conf"
+	expect_line 2 "aoetd: $D/off.conf:1: export 1.0: offset 2048 is past the end of $D/small.img (2048 sectors)" "$A" -t -c "$D/off.conf"
 conf opt.conf "export 1.0 $D/disk.img iface=lo readonly\n"
 check "unknown option with its line" \
-	expect 2 "aoetd: $D/opt.conf:1: unknown export option 'readonly'" "$A" -t -c "$D/opt.conf"
+	expect_line 2 "aoetd: $D/opt.conf:1: unknown export option 'readonly'" "$A" -t -c "$D/opt.conf"
 check "a bad file does not start aoetd either (same line, exit 2)" \
-	expect 2 "aoetd: $D/dup.conf:3: duplicate export 1.0 (first at line 1)" "$A" -c "$D/dup.conf"
+	expect_line 2 "aoetd: $D/dup.conf:3: duplicate export 1.0 (first at line 1)" "$A" -c "$D/dup.conf"
 
 # --- a running aoetd and aoetctl --------------------------------------------
 lab_netns t
@@ -105,7 +105,7 @@ lab_wait 10 "$C" -s "$sock" version ||
 	lab_fail "aoetd did not open its control socket (log: $(tail -3 "$D/aoetd.log"))"
 ok "aoetd -c runs and answers on its control socket"
 
-check "aoetctl version" expect 0 "aoetd 0.1" "$C" -s "$sock" version
+check "aoetctl version" expect_line 0 "aoetd 0.1" "$C" -s "$sock" version
 lab_in c "$B" write -i eth0 -t 3.0 --count 64 --pattern 5 -q
 check "initiator writes 64 sectors to e3.0" test $? = 0
 lab_in c "$B" verify -i eth0 -t 3.0 --count 64 --pattern 5 -q
@@ -134,23 +134,23 @@ check "json: two exports, counters agree with the text" \
 check "json: interfaces listed" test "$(jq -r '.interfaces[0].name' "$D/status.json")" = eth0
 
 check "unknown control command answered with an error line" \
-	expect 0 "error: unknown command 'frob' (want status, status json, reload or version)" \
+	expect_line 0 "error: unknown command 'frob' (want status, status json, reload or version)" \
 	bash -c "printf 'frob\\n' | socat - 'UNIX-CONNECT:$sock'"
 check "aoetctl: unknown subcommand refused (exit 2)" \
-	expect 2 "aoetctl: unknown command 'frob' (want status, reload or version)" "$C" -s "$sock" frob
+	expect_line 2 "aoetctl: unknown command 'frob' (want status, reload or version)" "$C" -s "$sock" frob
 check "aoetctl: no aoetd at the socket (exit 1, names it)" \
-	expect 1 "aoetctl: $D/none.sock: No such file or directory" "$C" -s "$D/none.sock" status
+	expect_line 1 "aoetctl: $D/none.sock: No such file or directory" "$C" -s "$D/none.sock" status
 
 # reload through the control socket: a broken file is refused, named, and
 # the running exports stay.
 cp "$D/run.conf" "$D/run.good"
 conf run.conf "control $sock\niface eth0\nexport 3.0 $D/disk.img\nexport 3.0 $D/small.img\n"
 check "reload of a broken file refused with its line (exit 1)" \
-	expect 1 "aoetctl: $D/run.conf:4: duplicate export 3.0 (first at line 3)" "$C" -s "$sock" reload
+	expect_line 1 "aoetctl: $D/run.conf:4: duplicate export 3.0 (first at line 3)" "$C" -s "$sock" reload
 check "after the refused reload both exports still listed" \
 	bash -c "'$C' -s '$sock' status | grep -c '^export 3\.[01] ' | grep -qx 2"
 conf run.conf "control $sock\niface eth0\nexport 3.0 $D/disk.img\nexport 3.2 $D/small.img\n"
-check "reload of a good file: ok" expect 0 "ok" "$C" -s "$sock" reload
+check "reload of a good file: ok" expect_line 0 "ok" "$C" -s "$sock" reload
 "$C" -s "$sock" status >"$D/status.txt"
 check "reload: e3.1 removed, e3.2 added" \
 	test "$(awk '$1=="export" {print $2}' "$D/status.txt" | tr '\n' ' ')" = "3.0 3.2 "

@@ -8,15 +8,6 @@ lab_init
 B=$NIMBUS_BIN/aoe-bench
 lab_need "$NIMBUS_BIN/aoetd" "$B"
 
-expect() {
-	local want=$1 pat=$2 rc; shift 2
-	"$@" >"$LAB_DIR/out" 2>&1; rc=$?
-	if [ "$rc" = "$want" ] && { [ -z "$pat" ] || grep -Eq -- "$pat" "$LAB_DIR/out"; }; then
-		return 0
-	fi
-	note "exit $rc (want $want), output:"; sed 's/^/#   /' "$LAB_DIR/out"
-	return 1
-}
 
 SECT=65536                         # 32 MiB
 for mtu in 1500 9000; do

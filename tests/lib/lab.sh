@@ -38,6 +38,19 @@ check() {
 	if "$@"; then ok "$desc"; else not_ok "$desc (command: $*)"; fi
 }
 
+# expect RC PATTERN COMMAND...: COMMAND exits with RC and its output matches
+# PATTERN (an extended regex; '' matches anything); on a mismatch the output
+# is shown as notes. For use with check: check "what" expect 0 "" cmd...
+expect() {
+	local want=$1 pat=$2 rc; shift 2
+	"$@" >"$LAB_DIR/out" 2>&1; rc=$?
+	if [ "$rc" = "$want" ] && { [ -z "$pat" ] || grep -Eq -- "$pat" "$LAB_DIR/out"; }; then
+		return 0
+	fi
+	note "exit $rc (want $want), output:"; sed 's/^/#   /' "$LAB_DIR/out"
+	return 1
+}
+
 # lab_fail MESSAGE: a setup step failed; report it and stop the test.
 lab_fail() { not_ok "$*"; exit 1; }
 
