@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # tests/lib/cloud.sh - the nimbus virtual cloud in pieces, shared by the VM
 # tests (tests/vm/hwnode_*.sh, provision.sh) and scripts/lab: a config node
 # (nimbusd with the real isc-dhcpd and in.tftpd), storage nodes (an AoE
