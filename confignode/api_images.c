@@ -178,6 +178,43 @@ static int check_users_fit(struct api_ctx *ctx, const struct prov_image *img,
 	return rc;
 }
 
+/* Opens the transaction a change of an image or a role runs in and reads
+ * the image it is about; on failure no transaction is left open. */
+static int begin_with_image(struct api_ctx *ctx, const char *name, struct prov_image *img,
+			    struct api_response *resp)
+{
+	int rc;
+
+	if (db_begin(ctx->db) < 0)
+		return api_error(resp, 500, "database busy");
+	rc = db_image_get(ctx->db, name, img);
+	if (rc < 0) {
+		api_error(resp, rc == -ENOENT ? 404 : 500, "image %s does not exist", name);
+		db_rollback(ctx->db);
+		return -1;
+	}
+	return 0;
+}
+
+/* Ends the transaction begin_with_image() opened: regenerates every file
+ * from the changed database, then commits. On failure the transaction is
+ * gone and the files match the database as it is again. */
+static int commit_with_files(struct api_ctx *ctx, const char *what, const char *name,
+			     struct api_response *resp)
+{
+	if (api_write_all(ctx, resp) < 0) {
+		db_rollback(ctx->db);
+		api_provision_all(ctx);
+		return -1;
+	}
+	if (db_commit(ctx->db) < 0) {
+		api_error(resp, 500, "cannot commit %s %s", what, name);
+		api_provision_all(ctx);
+		return -1;
+	}
+	return 0;
+}
+
 /* Changing an image changes what its nodes boot: their pxelinux files are
  * regenerated in the same transaction, all or nothing. */
 static void image_set(struct api_ctx *ctx, const struct api_request *req, const char *name,
@@ -198,15 +235,8 @@ static void image_set(struct api_ctx *ctx, const struct api_request *req, const 
 		return;
 	if (api_only_keys(obj, keys, resp) < 0)
 		goto out;
-	if (db_begin(ctx->db) < 0) {
-		api_error(resp, 500, "database busy");
+	if (begin_with_image(ctx, name, &img, resp) < 0)
 		goto out;
-	}
-	rc = db_image_get(ctx->db, name, &img);
-	if (rc < 0) {
-		api_error(resp, rc == -ENOENT ? 404 : 500, "image %s does not exist", name);
-		goto rollback;
-	}
 	old = img;
 	if (patch_field(obj, "kernel", true, img.kernel, sizeof(img.kernel), resp) < 0 ||
 	    patch_field(obj, "initrd", true, img.initrd, sizeof(img.initrd), resp) < 0 ||
@@ -228,16 +258,8 @@ static void image_set(struct api_ctx *ctx, const struct api_request *req, const 
 		api_error(resp, 500, "cannot update image %s: %s", name, strerror(-rc));
 		goto rollback;
 	}
-	if (api_write_all(ctx, resp) < 0) {
-		db_rollback(ctx->db);
-		api_provision_all(ctx);
+	if (commit_with_files(ctx, "image", name, resp) < 0)
 		goto out;
-	}
-	if (db_commit(ctx->db) < 0) {
-		api_error(resp, 500, "cannot commit image %s", name);
-		api_provision_all(ctx);
-		goto out;
-	}
 	log_info("image %s changed: kernel %s -> %s, initrd %s -> %s, xen %s -> %s", name,
 		 old.kernel, img.kernel, old.initrd[0] ? old.initrd : "-",
 		 img.initrd[0] ? img.initrd : "-", old.xen[0] ? old.xen : "-",
@@ -364,15 +386,8 @@ static void role_set(struct api_ctx *ctx, const struct api_request *req,
 		api_error(resp, 400, "bad image name '%.70s'", image);
 		goto out;
 	}
-	if (db_begin(ctx->db) < 0) {
-		api_error(resp, 500, "database busy");
+	if (begin_with_image(ctx, image, &img, resp) < 0)
 		goto out;
-	}
-	rc = db_image_get(ctx->db, image, &img);
-	if (rc < 0) {
-		api_error(resp, rc == -ENOENT ? 404 : 500, "image %s does not exist", image);
-		goto rollback;
-	}
 	if (api_image_fits_role(role, &img, resp) < 0)
 		goto rollback;
 	rc = db_role_set(ctx->db, role, image);
@@ -380,16 +395,8 @@ static void role_set(struct api_ctx *ctx, const struct api_request *req,
 		api_error(resp, 500, "cannot set image of role %s: %s", name, strerror(-rc));
 		goto rollback;
 	}
-	if (api_write_all(ctx, resp) < 0) {
-		db_rollback(ctx->db);
-		api_provision_all(ctx);
+	if (commit_with_files(ctx, "role", name, resp) < 0)
 		goto out;
-	}
-	if (db_commit(ctx->db) < 0) {
-		api_error(resp, 500, "cannot commit role %s", name);
-		api_provision_all(ctx);
-		goto out;
-	}
 	log_info("role %s boots image %s by default", name, image);
 	api_reply(resp, 200, json_pack("{s:s, s:s}", "name", name, "image", image));
 	goto out;

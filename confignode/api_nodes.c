@@ -13,24 +13,25 @@
 
 /* OMAPI off (omapi-port 0): nothing to tell a running dhcpd; it reads the
  * regenerated file when it starts. */
-int api_omapi_add(struct api_ctx *ctx, const struct prov_node *pn)
+static int omapi_call(struct api_ctx *ctx, const struct prov_node *pn,
+		      int (*op)(const struct prov_config *, const struct prov_node *))
 {
 	int rc;
 
 	if (!ctx->cfg->prov.omapi_port)
 		return 0;
-	rc = ctx->prov->omapi_add(&ctx->cfg->prov, pn);
+	rc = op(&ctx->cfg->prov, pn);
 	return rc == -ENOTCONN ? 0 : rc;
+}
+
+int api_omapi_add(struct api_ctx *ctx, const struct prov_node *pn)
+{
+	return omapi_call(ctx, pn, ctx->prov->omapi_add);
 }
 
 int api_omapi_remove(struct api_ctx *ctx, const struct prov_node *pn)
 {
-	int rc;
-
-	if (!ctx->cfg->prov.omapi_port)
-		return 0;
-	rc = ctx->prov->omapi_remove(&ctx->cfg->prov, pn);
-	return rc == -ENOTCONN ? 0 : rc;
+	return omapi_call(ctx, pn, ctx->prov->omapi_remove);
 }
 
 /* The image a node boots: its override, else its role's default. */
@@ -115,16 +116,21 @@ out:
 	return rc;
 }
 
-int api_provision_all(struct api_ctx *ctx)
+/* api_write_all() outside a request: a failure is logged, after what. */
+static int write_all_logged(struct api_ctx *ctx, const char *what)
 {
 	struct api_response resp = { 0 };
 	int rc = api_write_all(ctx, &resp);
 
 	if (rc < 0)
-		log_err("provisioning files not regenerated: %s",
-			json_string_value(json_object_get(resp.body, "error")));
+		log_err("%s: %s", what, json_string_value(json_object_get(resp.body, "error")));
 	json_decref(resp.body);
 	return rc < 0 ? -EIO : 0;
+}
+
+int api_provision_all(struct api_ctx *ctx)
+{
+	return write_all_logged(ctx, "provisioning files not regenerated");
 }
 
 json_t *api_node_json(struct api_ctx *ctx, const struct db_node *n)
@@ -279,12 +285,7 @@ static int provision_change(struct api_ctx *ctx, const struct db_node *n,
 /* After a rollback: the files again match the database. */
 static void undo_files(struct api_ctx *ctx)
 {
-	struct api_response tmp = { 0 };
-
-	if (api_write_all(ctx, &tmp) < 0)
-		log_err("could not restore provisioning files after a failed change: %s",
-			json_string_value(json_object_get(tmp.body, "error")));
-	json_decref(tmp.body);
+	write_all_logged(ctx, "could not restore provisioning files after a failed change");
 }
 
 static void node_add(struct api_ctx *ctx, const struct api_request *req,

@@ -55,6 +55,11 @@ int cli_result(struct cli *cli, int status, json_t *reply, void (*text)(json_t *
 int cli_do(struct cli *cli, const char *method, const char *path, json_t *body,
 	   void (*text)(json_t *));
 
+/* "nimbus GROUP CMD NAME": one request on PREFIX/NAME with no body, e.g.
+ * group "node", prefix "/v1/nodes". Returns the exit code as cli_result. */
+int cli_do_one(struct cli *cli, const char *group, const char *prefix, int argc, char **argv,
+	       const char *method, void (*text)(json_t *));
+
 /* Dispatches argv[0] to a command of table (n entries); handles "help",
  * "--help" and unknown names. group is e.g. "node" for messages. */
 int cli_dispatch(struct cli *cli, const char *group, const struct cli_cmd *table,

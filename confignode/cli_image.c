@@ -85,30 +85,14 @@ static void print_removed(json_t *r)
 	printf("removed image %s\n", cli_str(r, "removed"));
 }
 
-static int image_one(struct cli *cli, int argc, char **argv, const char *method,
-		     void (*text)(json_t *))
-{
-	char path[256], cmd[32];
-	const char *name;
-
-	snprintf(cmd, sizeof(cmd), "image %s", argv[0]);
-	if (cli_opts(cli, cmd, argc, argv, NULL, 0, NULL, &name, 1, 1, NULL))
-		return 2;
-	if (cli_path(path, sizeof(path), "/v1/images", name) < 0) {
-		fprintf(stderr, "nimbus: image name '%.60s...' is too long\n", name);
-		return 2;
-	}
-	return cli_do(cli, method, path, NULL, text);
-}
-
 static int image_show(struct cli *cli, int argc, char **argv)
 {
-	return image_one(cli, argc, argv, "GET", print_image);
+	return cli_do_one(cli, "image", "/v1/images", argc, argv, "GET", print_image);
 }
 
 static int image_remove(struct cli *cli, int argc, char **argv)
 {
-	return image_one(cli, argc, argv, "DELETE", print_removed);
+	return cli_do_one(cli, "image", "/v1/images", argc, argv, "DELETE", print_removed);
 }
 
 #define IMAGE_OPTIONS \

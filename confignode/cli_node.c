@@ -101,31 +101,14 @@ static int node_list(struct cli *cli, int argc, char **argv)
 	return cli_do(cli, "GET", "/v1/nodes", NULL, print_node_list);
 }
 
-/* "nimbus node CMD NAME": one request on /v1/nodes/NAME. */
-static int one_name(struct cli *cli, int argc, char **argv, const char *method,
-		    void (*text)(json_t *))
-{
-	char path[256], cmd[32];
-	const char *name;
-
-	snprintf(cmd, sizeof(cmd), "node %s", argv[0]);
-	if (cli_opts(cli, cmd, argc, argv, NULL, 0, NULL, &name, 1, 1, NULL))
-		return 2;
-	if (cli_path(path, sizeof(path), "/v1/nodes", name) < 0) {
-		fprintf(stderr, "nimbus: node name '%.60s...' is too long\n", name);
-		return 2;
-	}
-	return cli_do(cli, method, path, NULL, text);
-}
-
 static int node_show(struct cli *cli, int argc, char **argv)
 {
-	return one_name(cli, argc, argv, "GET", print_node);
+	return cli_do_one(cli, "node", "/v1/nodes", argc, argv, "GET", print_node);
 }
 
 static int node_remove(struct cli *cli, int argc, char **argv)
 {
-	return one_name(cli, argc, argv, "DELETE", print_removed);
+	return cli_do_one(cli, "node", "/v1/nodes", argc, argv, "DELETE", print_removed);
 }
 
 static int node_set(struct cli *cli, int argc, char **argv)

@@ -46,6 +46,22 @@ int cli_do(struct cli *cli, const char *method, const char *path, json_t *body,
 	return cli_result(cli, status, reply, text);
 }
 
+int cli_do_one(struct cli *cli, const char *group, const char *prefix, int argc, char **argv,
+	       const char *method, void (*text)(json_t *))
+{
+	char path[256], cmd[32];
+	const char *name;
+
+	snprintf(cmd, sizeof(cmd), "%s %s", group, argv[0]);
+	if (cli_opts(cli, cmd, argc, argv, NULL, 0, NULL, &name, 1, 1, NULL))
+		return 2;
+	if (cli_path(path, sizeof(path), prefix, name) < 0) {
+		fprintf(stderr, "nimbus: %s name '%.60s...' is too long\n", group, name);
+		return 2;
+	}
+	return cli_do(cli, method, path, NULL, text);
+}
+
 void cli_group_usage(FILE *f, const char *group, const struct cli_cmd *table, size_t n)
 {
 	fprintf(f, "usage: nimbus [-s SOCKET] [-o text|json] %s COMMAND [ARGS] [-o text|json]\n"

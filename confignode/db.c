@@ -366,38 +366,68 @@ static void *grow(void **arr, size_t *n, size_t *cap, size_t sz)
 	return (char *)*arr + (*n)++ * sz;
 }
 
-int db_node_list(struct db *db, struct db_node **out, size_t *n)
+/* Fills the list element e from the current row: 0, or a negative errno
+ * that ends the listing. */
+typedef int (*row_reader)(struct db *db, sqlite3_stmt *st, void *e);
+
+/* Every row of st (prepared and bound) into a new array *arr of sz-byte
+ * elements, *n of them; finalizes st. On failure the rows read so far are
+ * released with release (NULL: only the array) and *arr, *n are untouched;
+ * what names the listing in the log. */
+static int list_rows(struct db *db, sqlite3_stmt *st, size_t sz, row_reader read,
+		     void (*release)(void *arr, size_t n), const char *what,
+		     void **arr, size_t *n)
 {
-	sqlite3_stmt *st;
-	void *arr = NULL;
+	void *a = NULL;
 	size_t cnt = 0, cap = 0;
 	int rc;
 
-	if (prepare(db, "SELECT " NODE_COLS " FROM nodes ORDER BY name", &st) < 0)
-		return -EIO;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct db_node *e = grow(&arr, &cnt, &cap, sizeof(*e));
+		void *e = grow(&a, &cnt, &cap, sz);
 
 		if (!e) {
 			rc = -ENOMEM;
 			goto err;
 		}
-		if (read_node(st, e) < 0) {
-			rc = db_err(db, "corrupt node row");
+		rc = read(db, st, e);
+		if (rc < 0) {
+			cnt--;
 			goto err;
 		}
 	}
 	if (rc != SQLITE_DONE) {
-		rc = db_err(db, "listing nodes");
+		rc = db_err(db, what);
 		goto err;
 	}
 	sqlite3_finalize(st);
-	*out = arr;
+	*arr = a;
 	*n = cnt;
 	return 0;
 err:
 	sqlite3_finalize(st);
-	free(arr);
+	if (release)
+		release(a, cnt);
+	else
+		free(a);
+	return rc;
+}
+
+static int node_row(struct db *db, sqlite3_stmt *st, void *e)
+{
+	return read_node(st, e) < 0 ? db_err(db, "corrupt node row") : 0;
+}
+
+int db_node_list(struct db *db, struct db_node **out, size_t *n)
+{
+	sqlite3_stmt *st;
+	void *arr;
+	int rc;
+
+	if (prepare(db, "SELECT " NODE_COLS " FROM nodes ORDER BY name", &st) < 0)
+		return -EIO;
+	rc = list_rows(db, st, sizeof(**out), node_row, NULL, "listing nodes", &arr, n);
+	if (rc == 0)
+		*out = arr;
 	return rc;
 }
 
@@ -479,39 +509,33 @@ int db_event_add(struct db *db, const char *node, const char *event,
 	return step_done(db, st, 0);
 }
 
+static int event_row(struct db *db, sqlite3_stmt *st, void *p)
+{
+	struct db_event *e = p;
+
+	(void)db;
+	e->id = sqlite3_column_int64(st, 0);
+	copy_col(e->node, sizeof(e->node), st, 1);
+	copy_col(e->event, sizeof(e->event), st, 2);
+	copy_col(e->detail, sizeof(e->detail), st, 3);
+	e->at = sqlite3_column_int64(st, 4);
+	return 0;
+}
+
 int db_event_list(struct db *db, const char *node, struct db_event **out, size_t *n)
 {
 	sqlite3_stmt *st;
-	void *arr = NULL;
-	size_t cnt = 0, cap = 0;
+	void *arr;
 	int rc;
 
 	if (prepare(db, "SELECT id, node, event, detail, at FROM events WHERE node=? ORDER BY id",
 		    &st) < 0)
 		return -EIO;
 	sqlite3_bind_text(st, 1, node, -1, SQLITE_TRANSIENT);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct db_event *e = grow(&arr, &cnt, &cap, sizeof(*e));
-
-		if (!e) {
-			sqlite3_finalize(st);
-			free(arr);
-			return -ENOMEM;
-		}
-		e->id = sqlite3_column_int64(st, 0);
-		copy_col(e->node, sizeof(e->node), st, 1);
-		copy_col(e->event, sizeof(e->event), st, 2);
-		copy_col(e->detail, sizeof(e->detail), st, 3);
-		e->at = sqlite3_column_int64(st, 4);
-	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		free(arr);
-		return db_err(db, "listing events");
-	}
-	*out = arr;
-	*n = cnt;
-	return 0;
+	rc = list_rows(db, st, sizeof(**out), event_row, NULL, "listing events", &arr, n);
+	if (rc == 0)
+		*out = arr;
+	return rc;
 }
 
 /* --- images and roles -------------------------------------------------- */
@@ -591,33 +615,25 @@ int db_image_get(struct db *db, const char *name, struct prov_image *out)
 	return rc;
 }
 
+static int image_row(struct db *db, sqlite3_stmt *st, void *e)
+{
+	(void)db;
+	read_image(st, e);
+	return 0;
+}
+
 int db_image_list(struct db *db, struct prov_image **out, size_t *n)
 {
 	sqlite3_stmt *st;
-	void *arr = NULL;
-	size_t cnt = 0, cap = 0;
+	void *arr;
 	int rc;
 
 	if (prepare(db, "SELECT " IMAGE_COLS " FROM images ORDER BY name", &st) < 0)
 		return -EIO;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct prov_image *e = grow(&arr, &cnt, &cap, sizeof(*e));
-
-		if (!e) {
-			sqlite3_finalize(st);
-			free(arr);
-			return -ENOMEM;
-		}
-		read_image(st, e);
-	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		free(arr);
-		return db_err(db, "listing images");
-	}
-	*out = arr;
-	*n = cnt;
-	return 0;
+	rc = list_rows(db, st, sizeof(**out), image_row, NULL, "listing images", &arr, n);
+	if (rc == 0)
+		*out = arr;
+	return rc;
 }
 
 int db_role_get(struct db *db, enum node_role role, char image[PROV_NAME_MAX])
@@ -739,34 +755,32 @@ int db_discovered_clear(struct db *db)
 	return sqlite3_changes(db->h);
 }
 
+/* Any row that cannot be read (a bad MAC as well) reports -ENOMEM, as
+ * the listing always has. */
+static int discovered_row(struct db *db, sqlite3_stmt *st, void *e)
+{
+	(void)db;
+	return read_discovered(st, e) < 0 ? -ENOMEM : 0;
+}
+
+static void release_discovered(void *arr, size_t n)
+{
+	db_discovered_free_list(arr, n);
+}
+
 int db_discovered_list(struct db *db, struct db_discovered **out, size_t *n)
 {
 	sqlite3_stmt *st;
-	void *arr = NULL;
-	size_t cnt = 0, cap = 0;
+	void *arr;
 	int rc;
 
 	if (prepare(db, "SELECT " DISC_COLS " FROM discovered ORDER BY mac", &st) < 0)
 		return -EIO;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct db_discovered *e = grow(&arr, &cnt, &cap, sizeof(*e));
-
-		if (!e || read_discovered(st, e) < 0) {
-			if (e)
-				cnt--;
-			sqlite3_finalize(st);
-			db_discovered_free_list(arr, cnt);
-			return -ENOMEM;
-		}
-	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		db_discovered_free_list(arr, cnt);
-		return db_err(db, "listing discovered machines");
-	}
-	*out = arr;
-	*n = cnt;
-	return 0;
+	rc = list_rows(db, st, sizeof(**out), discovered_row, release_discovered,
+		       "listing discovered machines", &arr, n);
+	if (rc == 0)
+		*out = arr;
+	return rc;
 }
 
 int db_discovered_count(struct db *db)

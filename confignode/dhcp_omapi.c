@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "dhcp_omapi.h"
@@ -38,12 +37,7 @@ int omapi_script(const struct prov_config *cfg, const struct prov_node *node,
 	} else {
 		fputs("open\nremove\n", f);
 	}
-	if (ferror(f) || fclose(f) != 0) {
-		free(*text);
-		*text = NULL;
-		return -ENOMEM;
-	}
-	return 0;
+	return prov_text_finish(f, text);
 }
 
 static const struct {

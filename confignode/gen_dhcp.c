@@ -4,7 +4,6 @@
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -142,10 +141,5 @@ int gen_dhcpd_conf(const struct prov_config *cfg, const struct prov_node *nodes,
 		fprintf(f, "\n# The operator's own statements\ninclude \"%s\";\n",
 			cfg->dhcpd_include);
 
-	if (ferror(f) || fclose(f) != 0) {
-		free(*text);
-		*text = NULL;
-		return -ENOMEM;
-	}
-	return 0;
+	return prov_text_finish(f, text);
 }

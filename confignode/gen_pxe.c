@@ -4,7 +4,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
-#include <stdlib.h>
 
 #include "gen_pxe.h"
 #include "prov_validate.h"
@@ -63,18 +62,6 @@ static void put_label(FILE *f, const struct prov_config *cfg, const char *label,
 	fputs("\n\tIPAPPEND 2\n", f);
 }
 
-static int finish(FILE *f, char **text)
-{
-	int bad = ferror(f);
-
-	if (fclose(f) != 0 || bad) {
-		free(*text);
-		*text = NULL;
-		return -ENOMEM;
-	}
-	return 0;
-}
-
 int gen_pxe_node(const struct prov_config *cfg, const struct prov_node *node,
 		 char **text)
 {
@@ -97,7 +84,7 @@ int gen_pxe_node(const struct prov_config *cfg, const struct prov_node *node,
 	put_header(f);
 	put_label(f, cfg, role_name(node->role), &node->image, node->image.kernel,
 		  node->image.initrd, node->name);
-	return finish(f, text);
+	return prov_text_finish(f, text);
 }
 
 int gen_pxe_default(const struct prov_config *cfg, char **text)
@@ -118,5 +105,5 @@ int gen_pxe_default(const struct prov_config *cfg, char **text)
 	put_label(f, cfg, "discovery", &cfg->discovery,
 		  prov_tftp_relative(cfg, cfg->discovery.kernel),
 		  prov_tftp_relative(cfg, cfg->discovery.initrd), NULL);
-	return finish(f, text);
+	return prov_text_finish(f, text);
 }

@@ -7,11 +7,21 @@
 #include <stdio.h>
 #include <errno.h>
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "log.h"
 #include "prov_validate.h"
+
+/* Every one of the n characters of s is a letter, a digit or in extra. */
+static bool alnum_or(const char *s, size_t n, const char *extra)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && !strchr(extra, s[i]))
+			return false;
+	return true;
+}
 
 bool prov_valid_label(const char *s)
 {
@@ -19,16 +29,7 @@ bool prov_valid_label(const char *s)
 
 	if (n == 0 || n > 63 || s[0] == '-' || s[n - 1] == '-')
 		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!isalnum((unsigned char)s[i]) && s[i] != '-')
-			return false;
-	return true;
-}
-
-static bool path_char_ok(char c)
-{
-	return isalnum((unsigned char)c) || c == '.' || c == '_' || c == '-' ||
-	       c == '+' || c == '/';
+	return alnum_or(s, n, "-");
 }
 
 /* No "..", "." or empty components: what in.tftpd --secure and pxelinux see
@@ -61,11 +62,8 @@ static bool path_ok(const char *s, bool absolute)
 		return false;
 	if ((s[0] == '/') != absolute || (absolute && n == 1))
 		return false;
-	if (s[0] == '-')
+	if (s[0] == '-' || !alnum_or(s, n, "._-+/"))
 		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!path_char_ok(s[i]))
-			return false;
 	return components_ok(absolute ? s + 1 : s);
 }
 
@@ -91,11 +89,7 @@ bool prov_valid_secret(const char *s)
 
 	if (n == 0 || n >= PROV_SECRET_MAX)
 		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!isalnum((unsigned char)s[i]) && s[i] != '+' && s[i] != '/' &&
-		    s[i] != '=')
-			return false;
-	return true;
+	return alnum_or(s, n, "+/=");
 }
 
 bool prov_valid_key_name(const char *s)
@@ -104,11 +98,7 @@ bool prov_valid_key_name(const char *s)
 
 	if (n == 0 || n >= PROV_NAME_MAX || !isalpha((unsigned char)s[0]))
 		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!isalnum((unsigned char)s[i]) && s[i] != '_' && s[i] != '-' &&
-		    s[i] != '.')
-			return false;
-	return true;
+	return alnum_or(s, n, "_-.");
 }
 
 bool prov_valid_algorithm(const char *s)
@@ -175,6 +165,18 @@ static int image_validate(const char *what, const struct prov_image *img,
 	if (!prov_valid_cmdline(img->xen_cmdline)) {
 		log_err("%s: bad Xen command line '%.80s'", what, img->xen_cmdline);
 		return -EINVAL;
+	}
+	return 0;
+}
+
+int prov_text_finish(FILE *f, char **text)
+{
+	int bad = ferror(f);
+
+	if (fclose(f) != 0 || bad) {
+		free(*text);
+		*text = NULL;
+		return -ENOMEM;
 	}
 	return 0;
 }

@@ -11,17 +11,27 @@ static bool is_lower_alnum(char c)
 	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
 }
 
+/* The length checks every validator starts with: 0 and the length in *n,
+ * or -EINVAL (NULL, shorter than min) or -ENAMETOOLONG (longer than max). */
+static int check_length(const char *s, size_t min, size_t max, size_t *n)
+{
+	if (!s)
+		return -EINVAL;
+	*n = strlen(s);
+	if (*n < min)
+		return -EINVAL;
+	if (*n > max)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
 int validate_node_name(const char *s)
 {
 	size_t n;
+	int rc = check_length(s, 1, NAME_MAX_LEN, &n);
 
-	if (!s)
-		return -EINVAL;
-	n = strlen(s);
-	if (n == 0)
-		return -EINVAL;
-	if (n > NAME_MAX_LEN)
-		return -ENAMETOOLONG;
+	if (rc < 0)
+		return rc;
 	if (s[0] == '-' || s[n - 1] == '-')
 		return -EINVAL;
 	for (size_t i = 0; i < n; i++)
@@ -33,14 +43,10 @@ int validate_node_name(const char *s)
 int validate_image_name(const char *s)
 {
 	size_t n;
+	int rc = check_length(s, 1, NAME_MAX_LEN, &n);
 
-	if (!s)
-		return -EINVAL;
-	n = strlen(s);
-	if (n == 0)
-		return -EINVAL;
-	if (n > NAME_MAX_LEN)
-		return -ENAMETOOLONG;
+	if (rc < 0)
+		return rc;
 	if (!is_lower_alnum(s[0]))
 		return -EINVAL;
 	for (size_t i = 0; i < n; i++)
@@ -52,15 +58,11 @@ int validate_image_name(const char *s)
 int validate_tftp_path(const char *s)
 {
 	size_t n;
+	int rc = check_length(s, 1, PATH_MAX_LEN, &n);
 	const char *comp;
 
-	if (!s)
-		return -EINVAL;
-	n = strlen(s);
-	if (n == 0)
-		return -EINVAL;
-	if (n > PATH_MAX_LEN)
-		return -ENAMETOOLONG;
+	if (rc < 0)
+		return rc;
 	if (s[0] == '/')
 		return -EINVAL;
 	for (size_t i = 0; i < n; i++) {
@@ -96,42 +98,33 @@ int validate_abs_path(const char *s)
 	return validate_tftp_path(s + 1);
 }
 
-int validate_cmdline(const char *s)
-{
-	size_t n;
-
-	if (!s)
-		return -EINVAL;
-	n = strlen(s);
-	if (n > CMDLINE_MAX_LEN)
-		return -ENAMETOOLONG;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c < 0x20 || c > 0x7e || strchr("\"'\\;{}#$`", c))
-			return -EINVAL;
-	}
-	/* "---" separates mboot.c32's modules in a pxelinux APPEND line. */
-	if (strstr(s, "---"))
-		return -EINVAL;
-	return 0;
-}
-
 int validate_printable(const char *s, size_t max)
 {
 	size_t n;
+	int rc = check_length(s, 0, max, &n);
 
-	if (!s)
-		return -EINVAL;
-	n = strlen(s);
-	if (n > max)
-		return -ENAMETOOLONG;
+	if (rc < 0)
+		return rc;
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
 
 		if (c < 0x20 || c > 0x7e)
 			return -EINVAL;
 	}
+	return 0;
+}
+
+int validate_cmdline(const char *s)
+{
+	int rc = validate_printable(s, CMDLINE_MAX_LEN);
+
+	if (rc < 0)
+		return rc;
+	if (strpbrk(s, "\"'\\;{}#$`"))
+		return -EINVAL;
+	/* "---" separates mboot.c32's modules in a pxelinux APPEND line. */
+	if (strstr(s, "---"))
+		return -EINVAL;
 	return 0;
 }
 

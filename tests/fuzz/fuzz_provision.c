@@ -8,6 +8,7 @@
  * Input: fields separated by NUL bytes. */
 #include <arpa/inet.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,28 +16,8 @@
 #include "../../confignode/gen_dhcp.h"
 #include "../../confignode/gen_pxe.h"
 #include "../../confignode/provision.h"
+#include "../unit/fixtures_prov.h"
 #include "log.h"
-
-static void config(struct prov_config *c)
-{
-	memset(c, 0, sizeof(*c));
-	inet_pton(AF_INET, "10.77.0.0", &c->subnet);
-	inet_pton(AF_INET, "255.255.255.0", &c->netmask);
-	inet_pton(AF_INET, "10.77.0.1", &c->address);
-	c->report_port = 8080;
-	inet_pton(AF_INET, "10.77.0.100", &c->pool_start);
-	inet_pton(AF_INET, "10.77.0.199", &c->pool_end);
-	strcpy(c->tftp_root, "/srv/tftp");
-	strcpy(c->dhcpd_conf, "/etc/dhcp/dhcpd.conf");
-	strcpy(c->dhcpd_bin, "/usr/sbin/dhcpd");
-	c->omapi_port = 7911;
-	strcpy(c->omapi_key_name, "k");
-	strcpy(c->omapi_algorithm, "HMAC-MD5");
-	strcpy(c->omapi_secret, "c2VjcmV0");
-	strcpy(c->dhcp_hook, "/usr/bin/nimbus");
-	strcpy(c->admin_socket, "/run/n.sock");
-	strcpy(c->discovery.kernel, "d/vmlinuz");
-}
 
 static void node(struct prov_node *n, int xen)
 {
@@ -137,7 +118,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	xen = data[0] & 1;
 	p++;
-	config(&c);
+	fixture_prov_config(&c);
 	node(&ref, xen);
 	node(&n, xen);
 	p = field(p, end, n.name, sizeof(n.name));

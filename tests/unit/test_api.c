@@ -29,6 +29,16 @@ struct mock {
 
 static struct mock m;
 
+/* A mock's answer: the errno it was told to fail with (negated), once;
+ * 0 after that or when told nothing. */
+static int take_failure(int *fail)
+{
+	int rc = -*fail;
+
+	*fail = 0;
+	return rc;
+}
+
 static int mock_write(const struct prov_config *c, const struct prov_node *n, size_t cnt)
 {
 	(void)c;
@@ -44,13 +54,7 @@ static int mock_write(const struct prov_config *c, const struct prov_node *n, si
 		snprintf(m.last_kernels + o, sizeof(m.last_kernels) - o, "%s=%s ", n[i].name,
 			 n[i].image.kernel);
 	}
-	if (m.fail_write) {
-		int rc = -m.fail_write;
-
-		m.fail_write = 0;
-		return rc;
-	}
-	return 0;
+	return take_failure(&m.fail_write);
 }
 
 static int mock_add(const struct prov_config *c, const struct prov_node *n)
@@ -59,13 +63,7 @@ static int mock_add(const struct prov_config *c, const struct prov_node *n)
 	m.add_calls++;
 	snprintf(m.last_add, sizeof(m.last_add), "%s", n->name);
 	snprintf(m.last_image, sizeof(m.last_image), "%s", n->image.name);
-	if (m.fail_add) {
-		int rc = -m.fail_add;
-
-		m.fail_add = 0;
-		return rc;
-	}
-	return 0;
+	return take_failure(&m.fail_add);
 }
 
 static int mock_remove(const struct prov_config *c, const struct prov_node *n)
@@ -73,13 +71,7 @@ static int mock_remove(const struct prov_config *c, const struct prov_node *n)
 	(void)c;
 	m.remove_calls++;
 	snprintf(m.last_remove, sizeof(m.last_remove), "%s", n->name);
-	if (m.fail_remove) {
-		int rc = -m.fail_remove;
-
-		m.fail_remove = 0;
-		return rc;
-	}
-	return 0;
+	return take_failure(&m.fail_remove);
 }
 
 static int mock_validate(const struct prov_config *c, const struct prov_node *n)

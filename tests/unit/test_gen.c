@@ -27,6 +27,7 @@
 #include "../../confignode/gen_pxe.h"
 #include "../../confignode/prov_validate.h"
 #include "../../confignode/provision.h"
+#include "fixtures_prov.h"
 #include "log.h"
 
 static char data_dir[PATH_MAX];
@@ -90,34 +91,6 @@ static void expect_file(const char *name, const char *got)
 	free(want);
 }
 
-/* The lab's configuration: what tests/vm/provision.sh runs with. */
-static void base_config(struct prov_config *c)
-{
-	memset(c, 0, sizeof(*c));
-	inet_pton(AF_INET, "10.77.0.0", &c->subnet);
-	inet_pton(AF_INET, "255.255.255.0", &c->netmask);
-	inet_pton(AF_INET, "10.77.0.1", &c->address);
-	c->report_port = 8080;
-	inet_pton(AF_INET, "10.77.0.100", &c->pool_start);
-	inet_pton(AF_INET, "10.77.0.199", &c->pool_end);
-	strcpy(c->tftp_root, "/srv/tftp");
-	strcpy(c->dhcpd_conf, "/etc/dhcp/dhcpd.conf");
-	strcpy(c->dhcpd_bin, "/usr/sbin/dhcpd");
-	c->omapi_port = 7911;
-	strcpy(c->omapi_key_name, "omapi_key");
-	strcpy(c->omapi_algorithm, "HMAC-MD5");
-	strcpy(c->omapi_secret, "bmltYnVzLXRlc3Qtc2VjcmV0IQ==");
-	strcpy(c->dhcp_hook, "/usr/bin/nimbus");
-	strcpy(c->admin_socket, "/run/nimbus/nimbusd.sock");
-	strcpy(c->bios_loader, "pxelinux.0");
-	strcpy(c->uefi_loader, "efi64/syslinux.efi");
-	strcpy(c->dhcpd_include, "/etc/dhcp/nimbus-site.conf");
-	/* absolute inside the TFTP root: made relative */
-	strcpy(c->discovery.kernel, "/srv/tftp/nimbus/discovery/vmlinuz");
-	strcpy(c->discovery.initrd, "nimbus/discovery/initrd.gz");
-	strcpy(c->discovery.cmdline, "console=ttyS0 quiet");
-}
-
 static void storage_node(struct prov_node *n)
 {
 	static const uint8_t mac[MAC_LEN] = { 0x52, 0x54, 0x00, 0xaa, 0x00, 0x01 };
@@ -159,7 +132,7 @@ static void test_dhcpd_conf_full(void **state)
 	char *t = NULL;
 
 	(void)state;
-	base_config(&c);
+	fixture_prov_config(&c);
 	storage_node(&n[0]);
 	hw_node(&n[1]);
 	assert_int_equal(gen_dhcpd_conf(&c, n, 2, true, &t), 0);
@@ -173,7 +146,7 @@ static void test_dhcpd_conf_minimal(void **state)
 	char *t = NULL;
 
 	(void)state;
-	base_config(&c);
+	fixture_prov_config(&c);
 	c.omapi_port = 0;
 	c.dhcp_hook[0] = '\0';
 	c.dhcpd_include[0] = '\0';
@@ -184,32 +157,30 @@ static void test_dhcpd_conf_minimal(void **state)
 	free(t);
 }
 
-static void test_pxe_storage(void **state)
+/* One node's pxelinux file, generated from the lab configuration. */
+static void expect_pxe_node(void (*make_node)(struct prov_node *), const char *expected)
 {
 	struct prov_config c;
 	struct prov_node n;
 	char *t = NULL;
 
-	(void)state;
-	base_config(&c);
-	storage_node(&n);
+	fixture_prov_config(&c);
+	make_node(&n);
 	assert_int_equal(gen_pxe_node(&c, &n, &t), 0);
-	expect_file("pxe-storage.expected", t);
+	expect_file(expected, t);
 	free(t);
+}
+
+static void test_pxe_storage(void **state)
+{
+	(void)state;
+	expect_pxe_node(storage_node, "pxe-storage.expected");
 }
 
 static void test_pxe_hw(void **state)
 {
-	struct prov_config c;
-	struct prov_node n;
-	char *t = NULL;
-
 	(void)state;
-	base_config(&c);
-	hw_node(&n);
-	assert_int_equal(gen_pxe_node(&c, &n, &t), 0);
-	expect_file("pxe-hw.expected", t);
-	free(t);
+	expect_pxe_node(hw_node, "pxe-hw.expected");
 }
 
 static void test_pxe_default(void **state)
@@ -218,7 +189,7 @@ static void test_pxe_default(void **state)
 	char *t = NULL;
 
 	(void)state;
-	base_config(&c);
+	fixture_prov_config(&c);
 	assert_int_equal(gen_pxe_default(&c, &t), 0);
 	expect_file("pxe-default.expected", t);
 	free(t);
@@ -231,7 +202,7 @@ static void test_omapi_scripts(void **state)
 	char *t = NULL;
 
 	(void)state;
-	base_config(&c);
+	fixture_prov_config(&c);
 	storage_node(&n);
 	assert_int_equal(omapi_script(&c, &n, OMAPI_CREATE, &t), 0);
 	expect_file("omapi-create.expected", t);
@@ -314,7 +285,7 @@ static void test_bad_nodes_refused(void **state)
 	struct prov_config c;
 
 	(void)state;
-	base_config(&c);
+	fixture_prov_config(&c);
 	for (size_t i = 0; i < sizeof(bad_nodes) / sizeof(bad_nodes[0]); i++) {
 		struct prov_node n[2];
 		char *t = (char *)1;
@@ -339,7 +310,7 @@ static void test_hw_needs_xen(void **state)
 	char *t = NULL;
 
 	(void)state;
-	base_config(&c);
+	fixture_prov_config(&c);
 	hw_node(&n);
 	n.image.xen[0] = '\0';
 	assert_int_equal(gen_pxe_node(&c, &n, &t), -EINVAL);
@@ -360,7 +331,7 @@ static void test_duplicates_refused(void **state)
 	struct prov_config c;
 
 	(void)state;
-	base_config(&c);
+	fixture_prov_config(&c);
 	for (size_t i = 0; i < sizeof(dups) / sizeof(dups[0]); i++) {
 		struct bad_node b = { dups[i].field, dups[i].value, "" };
 		struct prov_node n[2];
@@ -420,7 +391,7 @@ static void test_bad_configs_refused(void **state)
 		struct prov_config c;
 		char *t = (char *)1;
 
-		base_config(&c);
+		fixture_prov_config(&c);
 		apply_bad_config(&c, i);
 		if (prov_config_validate(&c) != -EINVAL)
 			fail_msg("config case '%s' accepted", bad_configs[i]);
@@ -583,7 +554,7 @@ static int teardown_dir(void **state)
 
 static void dir_config(struct prov_config *c)
 {
-	base_config(c);
+	fixture_prov_config(c);
 	snprintf(c->tftp_root, sizeof(c->tftp_root), "%s/tftp", tmpdir);
 	snprintf(c->dhcpd_conf, sizeof(c->dhcpd_conf), "%s/dhcpd.conf", tmpdir);
 	snprintf(c->dhcpd_include, sizeof(c->dhcpd_include), "%s/site.conf", tmpdir);
