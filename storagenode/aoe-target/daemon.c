@@ -1202,9 +1202,11 @@ int daemon_run(struct daemon *d)
 		 * every reply of this round in batches. */
 		if (d->have_uring) {
 			for (int spin = 0; spin < 4; spin++) {
-				if (ioeng_submit(&d->io) < 0)
+				int rc = ioeng_submit(&d->io);
+
+				if (rc < 0)
 					log_err("io_uring submit: %s",
-						strerror(errno));
+						strerror(-rc));
 				if (!ioeng_reap(&d->io, io_done, d))
 					break;
 			}

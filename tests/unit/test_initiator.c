@@ -354,6 +354,7 @@ struct fake {
 	uint8_t aoe_error;       /* answer everything with this AoE error */
 	unsigned hold;           /* hold replies until this many are pending */
 	unsigned timeout_ms;     /* the initiator's first timeout (default 20) */
+	unsigned delay_first_ms; /* after the very first reply, wait this long */
 	unsigned max_pending;
 	unsigned received;
 	uint32_t dropped[4096];
@@ -437,6 +438,8 @@ static void *fake_target(void *arg)
 					send(f->fd, replies[i], rlen[i], 0);
 			}
 			pending = 0;
+			if (f->delay_first_ms && f->received == 1)
+				usleep(f->delay_first_ms * 1000);
 		}
 	}
 }
@@ -446,6 +449,7 @@ struct job_ctx {
 	unsigned per;
 	bool write;
 	uint8_t done[4096];       /* completions per sector */
+	unsigned stall_ms;        /* the first completion takes this long */
 	int bad;
 };
 
@@ -468,6 +472,10 @@ static int job_done(void *c, const struct ini_req *req, const uint8_t *data)
 {
 	struct job_ctx *j = c;
 
+	if (j->stall_ms) {
+		usleep(j->stall_ms * 1000);
+		j->stall_ms = 0;
+	}
 	for (unsigned i = 0; i < req->nsect; i++)
 		j->done[req->lba + i]++;
 	if (!req->write && pattern_check(data, req->lba, req->nsect, 77) >= 0)
@@ -602,6 +610,29 @@ static void test_engine_errors(void **state)
 	assert_int_equal(ini.last.lba, 0);
 }
 
+/* The initiator stalls (here: its first completion takes longer than the
+ * timeout) while the rest of the window's replies arrive: they are read
+ * before anything is judged late, so nothing is sent twice. */
+static void test_engine_stall_no_false_timeout(void **state)
+{
+	static struct fake f;
+	static struct job_ctx j;
+	struct ini ini;
+	struct ini_job_stats st;
+	(void)state;
+
+	memset(&f, 0, sizeof(f));
+	memset(&j, 0, sizeof(j));
+	f.timeout_ms = 100;
+	f.delay_first_ms = 10; /* the first reply comes alone */
+	j.stall_ms = 300;      /* ... and its completion stalls the client */
+	j.end = 8 * 17; j.per = 17;
+	assert_int_equal(run_fake(&f, &j, 8, &ini, &st), 0);
+	check_each_once(&j, 0, 8 * 17);
+	assert_int_equal(st.retransmits, 0);
+	assert_int_equal(f.received, 8);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -618,6 +649,7 @@ int main(void)
 		cmocka_unit_test(test_engine_clean),
 		cmocka_unit_test(test_engine_drops_and_duplicates),
 		cmocka_unit_test(test_engine_errors),
+		cmocka_unit_test(test_engine_stall_no_false_timeout),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
