@@ -273,6 +273,26 @@ static int reply_aoe_error(struct ini *ini, const uint8_t *reply, size_t n)
 	return 0;
 }
 
+/* One request/reply exchange for the admin commands: pads the encoded
+ * request (len bytes, or a negative errno from its encoder), sends it, waits
+ * for the reply with the same tag and turns an AoE error flag into -EPROTO.
+ * Returns the reply's length. */
+static int exchange(struct ini *ini, const char *what, uint8_t *req, int len,
+		    const struct aoe_hdr *h, uint8_t *reply, size_t cap)
+{
+	int err;
+
+	if (len < 0)
+		return len;
+	len = (int)aoe_pad(req, (size_t)len);
+	last_reset(ini, what, h->tag);
+	len = transact(ini, req, (size_t)len, h, reply, cap);
+	if (len < 0)
+		return len;
+	err = reply_aoe_error(ini, reply, (size_t)len);
+	return err ? err : len;
+}
+
 static void target_from_cfg(struct ini_target *t, const struct aoe_hdr *h,
 			    const struct aoe_cfg *c)
 {
@@ -360,21 +380,15 @@ int ini_config(struct ini *ini, struct ini_target *t, uint8_t ccmd,
 	uint8_t reply[AOE_CFG_HDR_LEN + AOE_CFG_STR_MAX + 64];
 	struct aoe_hdr h, rh;
 	struct aoe_cfg c;
-	int n, err;
+	int n;
 
 	if (len > AOE_CFG_STR_MAX)
 		return -E2BIG;
 	n = send_query(ini, target_dst(t), t->shelf, t->slot, ccmd, str, len,
 		       &h, req, sizeof(req));
+	n = exchange(ini, "config", req, n, &h, reply, sizeof(reply));
 	if (n < 0)
 		return n;
-	last_reset(ini, "config", h.tag);
-	n = transact(ini, req, (size_t)n, &h, reply, sizeof(reply));
-	if (n < 0)
-		return n;
-	err = reply_aoe_error(ini, reply, (size_t)n);
-	if (err)
-		return err;
 	if (aoe_decode_hdr(reply, (size_t)n, &rh) < 0 ||
 	    aoe_decode_cfg(reply, (size_t)n, &c) < 0)
 		return -EBADMSG;
@@ -399,23 +413,16 @@ int ini_mask(struct ini *ini, const struct ini_target *t, uint8_t mcmd,
 	uint8_t reply[AOE_MASK_HDR_LEN + AOE_MASK_MAX * 8 + 64];
 	struct aoe_hdr h;
 	struct aoe_mask m;
-	int len, err;
+	int len;
 
 	if (ndirs > AOE_MASK_MAX)
 		return -E2BIG;
 	ini_hdr(ini, &h, target_dst(t), t->shelf, t->slot, AOE_CMD_MASK);
 	len = aoe_encode_mask(req, sizeof(req), &h, mcmd, 0, (uint8_t)ndirs,
 			      dirs);
+	len = exchange(ini, "mask", req, len, &h, reply, sizeof(reply));
 	if (len < 0)
 		return len;
-	len = (int)aoe_pad(req, (size_t)len);
-	last_reset(ini, "mask", h.tag);
-	len = transact(ini, req, (size_t)len, &h, reply, sizeof(reply));
-	if (len < 0)
-		return len;
-	err = reply_aoe_error(ini, reply, (size_t)len);
-	if (err)
-		return err;
 	if (aoe_decode_mask(reply, (size_t)len, &m) < 0)
 		return -EBADMSG;
 	if (m.merror) {
@@ -439,22 +446,15 @@ int ini_reserve(struct ini *ini, const struct ini_target *t, uint8_t rcmd,
 	uint8_t reply[AOE_RESV_HDR_LEN + AOE_RESV_MAX * 6 + 64];
 	struct aoe_hdr h;
 	struct aoe_resv r;
-	int len, err;
+	int len;
 
 	if (nmacs > AOE_RESV_MAX)
 		return -E2BIG;
 	ini_hdr(ini, &h, target_dst(t), t->shelf, t->slot, AOE_CMD_RESERVE);
 	len = aoe_encode_resv(req, sizeof(req), &h, rcmd, (uint8_t)nmacs, macs);
+	len = exchange(ini, "reserve", req, len, &h, reply, sizeof(reply));
 	if (len < 0)
 		return len;
-	len = (int)aoe_pad(req, (size_t)len);
-	last_reset(ini, "reserve", h.tag);
-	len = transact(ini, req, (size_t)len, &h, reply, sizeof(reply));
-	if (len < 0)
-		return len;
-	err = reply_aoe_error(ini, reply, (size_t)len);
-	if (err)
-		return err;
 	if (aoe_decode_resv(reply, (size_t)len, &r) < 0)
 		return -EBADMSG;
 	*nout = r.nmacs;
@@ -470,7 +470,7 @@ int ini_ata_simple(struct ini *ini, const struct ini_target *t, uint8_t cmd,
 	uint8_t reply[AOE_ATA_HDR_LEN + 2 * AOE_SECTOR_SIZE + 64];
 	struct aoe_hdr h;
 	struct aoe_ata a = { .cmd_status = cmd };
-	int len, err;
+	int len;
 
 	if (cmd == ATA_CMD_IDENTIFY)
 		a.sector_count = 1;
@@ -478,17 +478,10 @@ int ini_ata_simple(struct ini *ini, const struct ini_target *t, uint8_t cmd,
 		a.aflags = AOE_AFLAG_EXT;
 	ini_hdr(ini, &h, target_dst(t), t->shelf, t->slot, AOE_CMD_ATA);
 	len = aoe_encode_ata(req, sizeof(req), &h, &a);
+	len = exchange(ini, cmd == ATA_CMD_IDENTIFY ? "identify" : "ata command",
+		       req, len, &h, reply, sizeof(reply));
 	if (len < 0)
 		return len;
-	len = (int)aoe_pad(req, (size_t)len);
-	last_reset(ini, cmd == ATA_CMD_IDENTIFY ? "identify" : "ata command",
-		   h.tag);
-	len = transact(ini, req, (size_t)len, &h, reply, sizeof(reply));
-	if (len < 0)
-		return len;
-	err = reply_aoe_error(ini, reply, (size_t)len);
-	if (err)
-		return err;
 	if (aoe_decode_ata(reply, (size_t)len, &a) < 0)
 		return -EBADMSG;
 	if (status)
