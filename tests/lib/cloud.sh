@@ -68,14 +68,11 @@ CLOUD_XEN_CMDLINE="console=com1 com1=115200,8n1 dom0_mem=512M,max:512M loglvl=wa
 CLOUD_DOM0_CMDLINE="console=hvc0 loglevel=4 nimbus.root=e1.0 nimbus.root_timeout=90"
 CLOUD_HW_CPU="qemu64,+svm,+npt,+nrip-save"
 
-if [ -n "${NIMBUS_AOE_TARGET:-}" ]; then
-	CLOUD_TARGET=$NIMBUS_AOE_TARGET
-elif [ -x "$NIMBUS_BIN/aoetd" ]; then
-	CLOUD_TARGET=$NIMBUS_BIN/aoetd
-else
-	# vblade, the reference target: the boot chain is tested either way.
-	CLOUD_TARGET=vblade
-fi
+# The target under test is ours; NIMBUS_AOE_TARGET=/usr/sbin/vblade runs the
+# same tests against the reference target, to tell a test problem from an
+# aoetd problem. A missing aoetd fails the test (lab_need), never silently
+# falls back to another target.
+CLOUD_TARGET=${NIMBUS_AOE_TARGET:-$NIMBUS_BIN/aoetd}
 
 # _cloud_bg NS LOG COMMAND...: lab_bg, in a session of its own with CLOUD_DETACH=1.
 _cloud_bg() {
@@ -225,11 +222,16 @@ cloud_start_target() {
 	CLOUD_PID[$name]=$LAB_PID
 }
 
+# cloud_storage_node NAME SW BR IMAGE SHELF SLOT [TARGET-ARGS...]: a storage
+# node namespace on bridge BR (in namespace SW) whose eth0 has CLOUD_MTU
+# (default 1500), running the target; its control socket (aoetd) is
+# $LAB_DIR/NAME.aoetd.sock, its log $LAB_DIR/NAME.target.log, its PID
+# CLOUD_PID[NAME].
 cloud_storage_node() {
 	local name=$1 sw=$2 br=$3
 	shift 3
 	lab_netns "$name"
-	lab_veth "$name" eth0 "$sw" "v-$name"
+	lab_veth "$name" eth0 "$sw" "v-$name" "${CLOUD_MTU:-1500}"
 	lab_bridge_port "$sw" "$br" "v-$name"
 	cloud_start_target "$name" "$@"
 }

@@ -15,8 +15,9 @@
 set -u
 . "$(dirname "$0")/../lib/lab.sh"
 . "$NIMBUS_TOP/tests/lib/guest.sh"
+. "$NIMBUS_TOP/tests/lib/cloud.sh"
 
-target=${NIMBUS_AOE_TARGET:-$NIMBUS_BIN/aoetd}
+target=$CLOUD_TARGET
 lab_need "$target" debugfs e2fsck md5sum
 lab_init
 t0=$(date +%s)
@@ -28,18 +29,9 @@ truncate -s 128M "$disk" || lab_fail "cannot create $disk"
 
 lab_netns sw
 lab_bridge sw br0
-lab_netns sn
-lab_veth sn eth0 sw p-sn
-lab_bridge_port sw br0 p-sn
-# Each aoetd gets its own control socket: the default one, named after the
-# shelf.slot, is shared by every namespace of this host.
-ctl=()
-[ "$(basename "$target")" = aoetd ] && ctl=(-C "$LAB_DIR/target.sock")
-lab_bg sn "$LAB_DIR/target.log" "$target" "${ctl[@]}" 1 1 eth0 "$disk"
-target_pid=$LAB_PID
-sleep 0.3
-kill -0 "$target_pid" 2>/dev/null ||
-	lab_fail "$target did not start: $(head -c 300 "$LAB_DIR/target.log")"
+cloud_storage_node sn sw br0 "$disk" 1 1
+cloud_targets_alive sn
+target_pid=${CLOUD_PID[sn]}
 ok "$(basename "$target") exports e1.1 from a 128 MiB file"
 
 cat >"$LAB_DIR/guest-script.sh" <<'GUEST'
@@ -107,6 +99,6 @@ check "host reads the guest's 5 files from the backing file with matching checks
 kill -0 "$target_pid" 2>/dev/null
 check "$(basename "$target") still running" [ $? = 0 ]
 if [ ${#ctl[@]} -gt 0 ]; then
-	"$NIMBUS_BIN/aoetctl" -s "$LAB_DIR/target.sock" status 2>&1 | grep '^export' | sed 's/^/# aoetctl: /'
+	"$NIMBUS_BIN/aoetctl" -s "$LAB_DIR/sn.aoetd.sock" status 2>&1 | grep '^export' | sed 's/^/# aoetctl: /'
 fi
 note "elapsed $(elapsed)"

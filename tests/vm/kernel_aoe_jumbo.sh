@@ -13,8 +13,9 @@
 set -u
 . "$(dirname "$0")/../lib/lab.sh"
 . "$NIMBUS_TOP/tests/lib/guest.sh"
+. "$NIMBUS_TOP/tests/lib/cloud.sh"
 
-target=${NIMBUS_AOE_TARGET:-$NIMBUS_BIN/aoetd}
+target=$CLOUD_TARGET
 mtu=9000
 mib=32
 lab_need "$target" md5sum
@@ -29,16 +30,8 @@ truncate -s 64M "$disk" || lab_fail "cannot create $disk"
 lab_netns sw
 lab_bridge sw br0
 ip -n "$(lab_ns sw)" link set br0 mtu $mtu || lab_fail "cannot set MTU $mtu on br0"
-lab_netns sn
-lab_veth sn eth0 sw p-sn $mtu
-lab_bridge_port sw br0 p-sn
-ctl=()
-[ "$(basename "$target")" = aoetd ] && ctl=(-C "$LAB_DIR/target.sock")
-lab_bg sn "$LAB_DIR/target.log" "$target" "${ctl[@]}" 1 1 eth0 "$disk"
-target_pid=$LAB_PID
-sleep 0.3
-kill -0 "$target_pid" 2>/dev/null ||
-	lab_fail "$target did not start: $(head -c 300 "$LAB_DIR/target.log")"
+CLOUD_MTU=$mtu cloud_storage_node sn sw br0 "$disk" 1 1
+cloud_targets_alive sn
 ok "$(basename "$target") exports e1.1 on an MTU $mtu interface"
 
 cat >"$LAB_DIR/guest-script.sh" <<GUEST
@@ -81,6 +74,6 @@ sum=$(guest_lines vm '^PATTERN ' | awk '{print $2}')
 host=$(head -c $((mib << 20)) "$disk" | md5sum | cut -d' ' -f1)
 check "the backing file holds the guest's pattern (guest ${sum:-none}, host $host)" [ "$host" = "${sum:-none}" ]
 if [ ${#ctl[@]} -gt 0 ]; then
-	"$NIMBUS_BIN/aoetctl" -s "$LAB_DIR/target.sock" status 2>&1 | grep -E '^(export|iface)' | sed 's/^/# aoetctl: /'
+	"$NIMBUS_BIN/aoetctl" -s "$LAB_DIR/sn.aoetd.sock" status 2>&1 | grep -E '^(export|iface)' | sed 's/^/# aoetctl: /'
 fi
 note "elapsed $(elapsed)"

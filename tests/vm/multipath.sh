@@ -26,8 +26,9 @@
 set -u
 . "$(dirname "$0")/../lib/lab.sh"
 . "$NIMBUS_TOP/tests/lib/guest.sh"
+. "$NIMBUS_TOP/tests/lib/cloud.sh"
 
-target=${NIMBUS_AOE_TARGET:-$NIMBUS_BIN/aoetd}
+target=$CLOUD_TARGET
 mib1=48 stop1=8     # phase 1: MiB copied, MiB written before sn1 stops
 mib2=24 stop2=4     # phase 2: the same, written after phase 1's, sn2 crashes
 lab_need "$target" md5sum socat
@@ -42,23 +43,19 @@ truncate -s 96M "$disk" || lab_fail "cannot create $disk"
 lab_netns sw
 lab_bridge sw br0
 declare -A pid
-ctl=()
-# start_node NODE: aoetd on NODE, with its own control socket (the default
-# one, named after the shelf.slot, would be shared by both nodes).
+# aoetctl can read the targets' counters only when they are aoetd.
+aoetd=0
+[ "$(basename "$CLOUD_TARGET")" = aoetd ] && aoetd=1
+# start_node NODE: the target on NODE again (after a stop).
 start_node() {
-	ctl=()
-	[ "$(basename "$target")" = aoetd ] && ctl=(-C "$LAB_DIR/$1.sock")
-	lab_bg "$1" "$LAB_DIR/$1.log" "$target" "${ctl[@]}" 1 1 eth0 "$disk"
-	pid[$1]=$LAB_PID
-	sleep 0.3
-	kill -0 "${pid[$1]}" 2>/dev/null ||
-		lab_fail "$target on $1 did not start: $(head -c 300 "$LAB_DIR/$1.log")"
+	cloud_start_target "$1" "$disk" 1 1
+	cloud_targets_alive "$1"
+	pid[$1]=${CLOUD_PID[$1]}
 }
 for sn in sn1 sn2; do
-	lab_netns $sn
-	lab_veth $sn eth0 sw p-$sn
-	lab_bridge_port sw br0 p-$sn
-	start_node $sn
+	cloud_storage_node $sn sw br0 "$disk" 1 1
+	cloud_targets_alive $sn
+	pid[$sn]=${CLOUD_PID[$sn]}
 done
 ok "two storage nodes export e1.1 from the same file ($(basename "$target"), pids ${pid[sn1]} ${pid[sn2]})"
 
@@ -137,10 +134,10 @@ GUEST
 GUEST_MEM=384 guest_start vm sw br0 "$LAB_DIR/guest-script.sh"
 note "guest booting, qemu pid $GUEST_PID ($(elapsed))"
 # Bytes the bridge sent towards a storage node: the writes it received.
-to_node() { lab_in sw cat "/sys/class/net/p-$1/statistics/tx_bytes"; }
+to_node() { lab_in sw cat "/sys/class/net/v-$1/statistics/tx_bytes"; }
 # written_by NODE: bytes aoetd says it wrote for e1.1 (aoetctl status).
 written_by() {
-	"$NIMBUS_BIN/aoetctl" -s "$LAB_DIR/$1.sock" status 2>/dev/null |
+	"$NIMBUS_BIN/aoetctl" -s "$LAB_DIR/$1.aoetd.sock" status 2>/dev/null |
 		sed -n 's/^export 1\.1 .* write_bytes \([0-9]*\).*/\1/p'
 }
 # copied PHASE: MiB the guest has written in that phase so far.
@@ -153,7 +150,7 @@ if ! guest_wait_for vm "^COPY1 $((stop1 - 1)) " 150; then
 	exit 1
 fi
 sent1=$(to_node sn1); sent2=$(to_node sn2)
-[ ${#ctl[@]} -gt 0 ] && wrote1=$(written_by sn1)
+[ $aoetd = 1 ] && wrote1=$(written_by sn1)
 ms0=$(( $(date +%s%N) / 1000000 ))
 lab_stop "${pid[sn1]}" TERM
 note "phase 1: sn1's $(basename "$target") took $(( $(date +%s%N) / 1000000 - ms0 )) ms to exit on SIGTERM"
@@ -174,7 +171,7 @@ fi
 more=$(( $(to_node sn2) - sent2 ))
 check "phase 1: sn2 received the rest of the copy ($((more >> 20)) MiB after the stop)" \
 	[ "$more" -ge $(( (mib1 - done1) << 20 )) ]
-if [ ${#ctl[@]} -gt 0 ]; then
+if [ $aoetd = 1 ]; then
 	wrote2=$(written_by sn2)
 	note "phase 1: aoetd's counters: sn1 wrote ${wrote1:-?} bytes before its stop, sn2 ${wrote2:-?} bytes"
 	check "phase 1: aoetctl: sn1 wrote part of the copy, sn2 at least the rest" \
