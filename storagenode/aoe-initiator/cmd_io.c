@@ -138,6 +138,20 @@ static int resolve_range(struct ini *ini, const struct opts *o,
 	return 0;
 }
 
+/* Connects to the target and resolves the range: 0, or the exit status
+ * (usage for a bad range, else the reported failure). */
+static int open_range(struct ini *ini, const struct opts *o,
+		      struct ini_target *t, uint64_t *count)
+{
+	int err = connect_target(ini, o, t);
+
+	if (!err)
+		err = resolve_range(ini, o, t, count);
+	if (err == -ERANGE || err == -EINVAL)
+		return EX_USAGE;
+	return err ? report(ini, o, err) : 0;
+}
+
 int cmd_xfer(struct ini *ini, struct opts *o, const char *op)
 {
 	struct ini_target t;
@@ -148,13 +162,9 @@ int cmd_xfer(struct ini *ini, struct opts *o, const char *op)
 
 	x.write = !strcmp(op, "write");
 	x.verify = !strcmp(op, "verify");
-	err = connect_target(ini, o, &t);
-	if (!err)
-		err = resolve_range(ini, o, &t, &count);
-	if (err == -ERANGE || err == -EINVAL)
-		return EX_USAGE;
-	if (err)
-		return report(ini, o, err);
+	rc = open_range(ini, o, &t, &count);
+	if (rc)
+		return rc;
 	if (x.write && o->input) {
 		x.in_fd = open(o->input, O_RDONLY);
 		if (x.in_fd < 0) {
@@ -252,17 +262,13 @@ int cmd_bench(struct ini *ini, struct opts *o, const char *op)
 	struct bench b = { .rng = 0x2545F4914F6CDD1Dull ^ (uint64_t)getpid() };
 	struct ini_job_stats st;
 	uint64_t count;
-	int err;
+	int err, rc;
 
 	b.write = !strcmp(op, "seq-write");
 	b.random = !strcmp(op, "rand-read");
-	err = connect_target(ini, o, &t);
-	if (!err)
-		err = resolve_range(ini, o, &t, &count);
-	if (err == -ERANGE || err == -EINVAL)
-		return EX_USAGE;
-	if (err)
-		return report(ini, o, err);
+	rc = open_range(ini, o, &t, &count);
+	if (rc)
+		return rc;
 	uint64_t size = o->size ? o->size
 				: (b.random ? 4096 : (uint64_t)t.scnt * AOE_SECTOR_SIZE);
 	if (size % AOE_SECTOR_SIZE || size == 0 ||
