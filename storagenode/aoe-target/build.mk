@@ -19,3 +19,4 @@ AOETD_DAEMON_OBJS := $(AOETD_CONFIG_OBJS) $(call objs,$(addprefix storagenode/ao
 $(eval $(call program,aoetd,$(call objs,storagenode/aoe-target/aoetd.c) $(AOETD_DAEMON_OBJS) $(AOETD_LOGIC_OBJS),-luring))
 $(eval $(call program,aoetctl,$(call objs,storagenode/aoe-target/aoetctl.c),))
 $(eval $(call unit_test,aoetd_config,$(AOETD_CONFIG_OBJS),))
+$(eval $(call unit_test,ioeng,$(call objs,storagenode/aoe-target/ioeng.c),-luring))

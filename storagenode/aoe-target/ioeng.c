@@ -12,6 +12,7 @@ int ioeng_init(struct ioeng *e, unsigned depth)
 
 	memset(e, 0, sizeof(*e));
 	e->efd = -1;
+	e->last_fd = -1;
 	rc = io_uring_queue_init(depth, &e->ring, 0);
 	if (rc < 0)
 		return rc;
@@ -72,10 +73,26 @@ static struct io_uring_sqe *get_sqe(struct ioeng *e)
 	return sqe;
 }
 
+/* Hands the kernel what is queued before a read or write that does not
+ * continue the previous one (ioeng.h says why). */
+static struct io_uring_sqe *get_rw_sqe(struct ioeng *e, int fd, bool write,
+				       uint64_t off, size_t len)
+{
+	bool continues = e->last_fd == fd && e->last_write == write &&
+			 e->last_end == off;
+
+	if (e->queued && !continues && ioeng_submit(e) < 0)
+		return NULL;
+	e->last_fd = fd;
+	e->last_write = write;
+	e->last_end = off + len;
+	return get_sqe(e);
+}
+
 int ioeng_read(struct ioeng *e, int fd, void *buf, size_t len, uint64_t off,
 	       void *ud)
 {
-	struct io_uring_sqe *sqe = get_sqe(e);
+	struct io_uring_sqe *sqe = get_rw_sqe(e, fd, false, off, len);
 
 	if (!sqe)
 		return -EBUSY;
@@ -87,7 +104,7 @@ int ioeng_read(struct ioeng *e, int fd, void *buf, size_t len, uint64_t off,
 int ioeng_write(struct ioeng *e, int fd, const void *buf, size_t len,
 		uint64_t off, void *ud)
 {
-	struct io_uring_sqe *sqe = get_sqe(e);
+	struct io_uring_sqe *sqe = get_rw_sqe(e, fd, true, off, len);
 
 	if (!sqe)
 		return -EBUSY;
@@ -102,6 +119,7 @@ int ioeng_fdatasync(struct ioeng *e, int fd, void *ud)
 
 	if (!sqe)
 		return -EBUSY;
+	e->last_fd = -1;
 	io_uring_prep_fsync(sqe, fd, IORING_FSYNC_DATASYNC);
 	io_uring_sqe_set_data(sqe, ud);
 	return 0;

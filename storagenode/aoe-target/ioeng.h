@@ -16,13 +16,23 @@ struct ioeng {
 			    * EPOLLET: its count is never read) */
 	unsigned queued;   /* prepared but not yet submitted */
 	unsigned inflight; /* submitted, not yet completed */
+	/* The last read or write queued (fd -1: none, or a sync since): a
+	 * request that does not continue it is worth handing over at once. */
+	int last_fd;
+	bool last_write;
+	uint64_t last_end;
 };
 
 int ioeng_init(struct ioeng *e, unsigned depth);
 void ioeng_exit(struct ioeng *e);
 
-/* Queue operations (submitted by ioeng_submit, or at once when the ring is
- * full). Return 0 or a negative errno. */
+/* Queue operations. Return 0 or a negative errno. Queued operations go to
+ * the kernel with ioeng_submit, when the ring is full, or when a read or
+ * write does not continue the previous one (same fd and direction, next
+ * byte): neighbours wait for the end of the event-loop round so the block
+ * layer can merge them into large requests (sequential I/O), while
+ * scattered requests gain nothing from waiting and would leave the disk
+ * idle while the rest of the round is parsed (random I/O). */
 int ioeng_read(struct ioeng *e, int fd, void *buf, size_t len, uint64_t off,
 	       void *ud);
 int ioeng_write(struct ioeng *e, int fd, const void *buf, size_t len,
