@@ -81,8 +81,11 @@ static struct io_uring_sqe *get_rw_sqe(struct ioeng *e, int fd, bool write,
 	bool continues = e->last_fd == fd && e->last_write == write &&
 			 e->last_end == off;
 
-	if (e->queued && !continues && ioeng_submit(e) < 0)
-		return NULL;
+	/* Only a head start: if the kernel refuses it now (e.g. EBUSY with
+	 * its completion queue full), the end of the round tries again and
+	 * logs, and this request still queues. */
+	if (e->queued && !continues)
+		(void)ioeng_submit(e);
 	e->last_fd = fd;
 	e->last_write = write;
 	e->last_end = off + len;
