@@ -39,10 +39,13 @@ apid=$LAB_PID
 lab_wait 10 "$C" -s "$sock" version || lab_fail "aoetd did not start: $(tail -3 "$D/aoetd.log")"
 
 # --- announcement when the link comes up ----------------------------------
-lab_bg c "$D/tcpdump.log" tcpdump -n -i eth0 -c 1 -w "$D/announce.pcap" \
-	'ether proto 0x88a2 and ether dst ff:ff:ff:ff:ff:ff'
+# --immediate-mode: without it libpcap's TPACKET_V3 ring may hold a lone
+# frame in an unfinished block (see tests/vm/ipxe_sanboot.sh).
+lab_bg c "$D/tcpdump.log" tcpdump -n -i eth0 -c 1 --immediate-mode \
+	-w "$D/announce.pcap" 'ether proto 0x88a2 and ether dst ff:ff:ff:ff:ff:ff'
 tpid=$LAB_PID
-sleep 1  # tcpdump needs a moment to attach
+lab_wait 10 grep -q 'listening on' "$D/tcpdump.log" ||
+	lab_fail "tcpdump did not start: $(cat "$D/tcpdump.log")"
 ip -n "$(lab_ns t)" link set eth0 down
 ip -n "$(lab_ns t)" link set eth0 up
 lab_wait 10 bash -c "! kill -0 $tpid 2>/dev/null"
