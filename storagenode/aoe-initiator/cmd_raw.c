@@ -89,13 +89,7 @@ int cmd_raw_count(struct ini *ini, struct opts *o)
 
 	if (!buf)
 		return EX_FAIL;
-	memset(msgs, 0, sizeof(msgs));
-	for (int i = 0; i < BATCH; i++) {
-		iov[i].iov_base = buf + (size_t)i * cap;
-		iov[i].iov_len = cap;
-		msgs[i].msg_hdr.msg_iov = &iov[i];
-		msgs[i].msg_hdr.msg_iovlen = 1;
-	}
+	ini_mmsg_slices(msgs, iov, BATCH, buf, cap);
 	/* Count from the first frame for --seconds, or until the sender
 	 * has been quiet for 1 s; wait up to 30 s for it to start. */
 	for (;;) {

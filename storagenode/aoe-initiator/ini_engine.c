@@ -234,12 +234,7 @@ static int engine_setup(struct engine *e)
 			return -ENOMEM;
 		e->freelist[e->nfree++] = e->window - 1 - i;
 	}
-	for (unsigned i = 0; i < RECV_BATCH; i++) {
-		e->rx_iov[i].iov_base = e->rxbuf + (size_t)i * e->rx_cap;
-		e->rx_iov[i].iov_len = e->rx_cap;
-		e->rx_msgs[i].msg_hdr.msg_iov = &e->rx_iov[i];
-		e->rx_msgs[i].msg_hdr.msg_iovlen = 1;
-	}
+	ini_mmsg_slices(e->rx_msgs, e->rx_iov, RECV_BATCH, e->rxbuf, e->rx_cap);
 	return 0;
 }
 

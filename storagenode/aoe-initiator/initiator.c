@@ -32,6 +32,18 @@ uint64_t ini_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+void ini_mmsg_slices(struct mmsghdr *msgs, struct iovec *iov, unsigned n,
+		     uint8_t *buf, size_t cap)
+{
+	memset(msgs, 0, n * sizeof(*msgs));
+	for (unsigned i = 0; i < n; i++) {
+		iov[i].iov_base = buf + (size_t)i * cap;
+		iov[i].iov_len = cap;
+		msgs[i].msg_hdr.msg_iov = &iov[i];
+		msgs[i].msg_hdr.msg_iovlen = 1;
+	}
+}
+
 const char *ini_aoe_error_name(unsigned e)
 {
 	static const char *const names[] = {

@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include "aoe/aoe_proto.h"
 
@@ -180,5 +181,10 @@ const char *ini_aoe_error_name(unsigned e);
 const char *ini_ata_error_name(uint8_t err);
 
 uint64_t ini_now_ns(void);
+
+/* Points msgs[i] at the i-th cap-byte slice of buf (one iovec each, length
+ * cap), for recvmmsg/sendmmsg batches over one buffer. */
+void ini_mmsg_slices(struct mmsghdr *msgs, struct iovec *iov, unsigned n,
+		     uint8_t *buf, size_t cap);
 
 #endif

@@ -99,17 +99,9 @@ int reflect_run(struct ini *ini)
 		err = -ENOMEM;
 		goto out;
 	}
-	memset(rmsg, 0, sizeof(rmsg));
-	memset(tmsg, 0, sizeof(tmsg));
-	for (int i = 0; i < BATCH; i++) {
-		riov[i].iov_base = rx + (size_t)i * cap;
-		riov[i].iov_len = cap;
-		rmsg[i].msg_hdr.msg_iov = &riov[i];
-		rmsg[i].msg_hdr.msg_iovlen = 1;
-		tiov[i].iov_base = tx + (size_t)i * cap;
-		tmsg[i].msg_hdr.msg_iov = &tiov[i];
-		tmsg[i].msg_hdr.msg_iovlen = 1;
-	}
+	ini_mmsg_slices(rmsg, riov, BATCH, rx, cap);
+	/* Each reply's length is set as it is built. */
+	ini_mmsg_slices(tmsg, tiov, BATCH, tx, cap);
 	for (;;) {
 		int n = recvmmsg(ini->fd, rmsg, BATCH, MSG_WAITFORONE, NULL);
 		if (n < 0) {
