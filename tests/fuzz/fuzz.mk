@@ -42,6 +42,8 @@ FUZZ_LIBS_nimbusd_report := -lsqlite3 -ljansson
 FUZZ_SRCS_hwnode_report := hwnode/report/report_parse.c hwnode/report/report_json.c
 FUZZ_INC_hwnode_report  := -Ihwnode/report
 FUZZ_LIBS_hwnode_report := -ljansson
+FUZZ_SRCS_storage_msg := lib/agent/storage_msg.c
+FUZZ_LIBS_storage_msg := -ljansson
 
 # ------------------------------------------------------------------------------
 ALL_FUZZERS := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
