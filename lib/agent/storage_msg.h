@@ -138,7 +138,8 @@ struct smsg_fence_reply {
 };
 
 /* Names: what DRBD, LVM and nimbusd all accept as a volume, node or pair
- * name - a DNS label (letters, digits, '-', not first or last), <= 63. */
+ * name - a lower-case DNS label ([a-z0-9-], '-' not first or last), 1..63,
+ * the rule nimbusd applies to node names. */
 bool smsg_name_ok(const char *s);
 
 const char *smsg_disk_state_name(enum smsg_disk_state s);

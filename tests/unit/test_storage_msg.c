@@ -353,6 +353,7 @@ static void test_words(void **state)
 	assert_true(smsg_name_ok("root-hw1"));
 	assert_false(smsg_name_ok(""));
 	assert_false(smsg_name_ok("a_b"));
+	assert_false(smsg_name_ok("Sn1"));
 	assert_false(smsg_name_ok("a-"));
 	assert_false(smsg_name_ok("0123456789012345678901234567890123456789012345678901234567890123"));
 }
