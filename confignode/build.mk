@@ -1,10 +1,10 @@
 # confignode/: nimbusd (the config node daemon) and nimbus (its CLI).
 
-# --- engineer F's provisioning sources (F edits these two lines) ---
+# Provisioning (provision.h): generators, validation, OMAPI, the transaction
+# and the helper programs it runs.
 PROVISION_SRCS := $(sort $(wildcard confignode/gen_*.c confignode/prov_*.c confignode/dhcp_*.c confignode/provision.c))
 PROVISION_LIBS :=
 $(eval $(call unit_test,gen,$(call objs,$(PROVISION_SRCS)),$(PROVISION_LIBS)))
-# --- end of F's lines ---
 
 NIMBUSD_CORE_SRCS := confignode/config.c confignode/db.c confignode/node_state.c \
 	confignode/validate.c confignode/api.c confignode/api_nodes.c \

@@ -81,8 +81,8 @@ static int set_abs_path(char *dst, size_t dstlen, const char *v)
 	return 0;
 }
 
-/* TFTP-root-relative path, or an absolute one (F's provisioning code makes
- * it relative). */
+/* TFTP-root-relative path, or an absolute one (provisioning's
+ * prov_tftp_relative() makes it relative). */
 static int set_boot_path(char *dst, size_t dstlen, const char *v)
 {
 	if (v[0] == '/')

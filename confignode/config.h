@@ -1,7 +1,8 @@
 /* nimbusd's configuration file: line-based "key value...", '#' comments.
  * The parser does no I/O: it fills a fresh struct from text, and the caller
  * applies it only when it is valid (`nimbusd -t` stops there). The
- * provisioning part is F's struct prov_config, filled here. */
+ * provisioning part is provisioning's struct prov_config (provision.h),
+ * filled here. */
 #ifndef NIMBUS_CONFIG_H
 #define NIMBUS_CONFIG_H
 

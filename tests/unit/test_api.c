@@ -15,7 +15,7 @@
 #include "../../confignode/api.h"
 #include "log.h"
 
-/* --- a mock of F's provisioning, recording calls ------------------------- */
+/* --- a mock of provisioning's steps (provision.h), recording calls ------ */
 
 struct mock {
 	int write_calls, add_calls, remove_calls;
