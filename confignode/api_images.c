@@ -185,6 +185,11 @@ static int begin_with_image(struct api_ctx *ctx, const char *name, struct prov_i
 {
 	int rc;
 
+	/* A node change being provisioned has its files generated from the
+	 * images as they were: regenerating them now would race it. */
+	if (ctx->queue && prov_queue_busy(ctx->queue))
+		return api_error(resp, 503,
+				 "a node change is being provisioned: try again when it is done");
 	if (db_begin(ctx->db) < 0)
 		return api_error(resp, 500, "database busy");
 	rc = db_image_get(ctx->db, name, img);

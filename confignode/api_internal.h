@@ -49,9 +49,6 @@ int api_image_fits_role(enum node_role role, const struct prov_image *img,
 /* Rewrites every file from the database as it is now (inside or outside a
  * transaction). */
 int api_write_all(struct api_ctx *ctx, struct api_response *resp);
-/* OMAPI host add/remove; 0 when OMAPI is turned off (omapi-port 0). */
-int api_omapi_add(struct api_ctx *ctx, const struct prov_node *pn);
-int api_omapi_remove(struct api_ctx *ctx, const struct prov_node *pn);
 
 json_t *api_node_json(struct api_ctx *ctx, const struct db_node *n);
 const char *api_ip_str(uint32_t ip, char buf[16]);

@@ -2,12 +2,13 @@
 
 # Provisioning (provision.h): generators, validation, OMAPI, the transaction
 # and the helper programs it runs.
-PROVISION_SRCS := $(sort $(wildcard confignode/gen_*.c confignode/prov_*.c confignode/dhcp_*.c confignode/provision.c))
+PROVISION_SRCS := $(sort $(wildcard confignode/gen_*.c confignode/prov_*.c confignode/dhcp_*.c \
+	confignode/provision.c confignode/validate.c))
 PROVISION_LIBS :=
 $(eval $(call unit_test,gen,$(call objs,$(PROVISION_SRCS)),$(PROVISION_LIBS)))
 
 NIMBUSD_CORE_SRCS := confignode/config.c confignode/db.c confignode/node_state.c \
-	confignode/validate.c confignode/api.c confignode/api_nodes.c \
+	confignode/api.c confignode/api_nodes.c \
 	confignode/api_images.c confignode/api_report.c
 NIMBUSD_LIBS := -lsqlite3 -ljansson $(PROVISION_LIBS)
 

@@ -104,24 +104,42 @@ int prov_config_validate(const struct prov_config *cfg);
  * command line. */
 int prov_node_validate(const struct prov_config *cfg, const struct prov_node *node);
 
-/* Regenerates everything from the full node list:
- * - dhcpd.conf: written to DHCPD_CONF.tmp.PID, checked with
- *   `DHCPD_BIN -t -q -cf TMP`, then rename()d; a file that fails the check is
- *   removed and never installed (returns -EINVAL);
- * - TFTP_ROOT/pxelinux.cfg/01-<mac> for each node, atomically;
- * - TFTP_ROOT/pxelinux.cfg/default (discovery), atomically;
- * - removes pxelinux.cfg/01-* files of MACs no longer in the list.
- * Duplicate names, MACs or IPs in nodes are refused (-EEXIST). */
+#define PROV_DHCPD_CHECK_TIMEOUT_MS 20000
+
+/* The files of a whole node list, generated (and so validated) in memory,
+ * with the candidate dhcpd.conf written to DHCPD_CONF.tmp.PID; nothing
+ * installed yet. cfg and nodes must outlive it. Duplicate names, MACs or
+ * IPs in nodes are refused (-EEXIST). The steps of a provisioning
+ * transaction (prov_queue.c) use these one by one; provision_write_files()
+ * runs them all in place. */
+struct prov_files;
+int provision_files_new(const struct prov_config *cfg, const struct prov_node *nodes,
+			size_t n, struct prov_files **out);
+/* `DHCPD_BIN -t -cf CANDIDATE`, for prov_run() or prov_child_start(). */
+const char *const *provision_files_check_argv(const struct prov_files *pf);
+/* What that run means: run_rc (prov_run's), then dhcpd's exit status and
+ * output. 0, -EINVAL (dhcpd refused the file: its errors are logged), or
+ * run_rc. */
+int provision_files_verdict(const struct prov_files *pf, int run_rc, const char *out,
+			    int status);
+/* Installs: the candidate rename()d over dhcpd.conf, then
+ * TFTP_ROOT/pxelinux.cfg/01-<mac> for each node and pxelinux.cfg/default,
+ * each atomically, then removes pxelinux.cfg/01-* files of MACs no longer
+ * in the list. A failure leaves what was installed so far. */
+int provision_files_install(struct prov_files *pf);
+/* Frees pf and removes a candidate that was not installed. */
+void provision_files_free(struct prov_files *pf);
+
+/* Regenerates everything from the full node list, in place: the above with
+ * `dhcpd -t` in between; a file that fails the check is removed and never
+ * installed (returns -EINVAL). Blocks up to PROV_DHCPD_CHECK_TIMEOUT_MS:
+ * for start-up and callers outside nimbusd's event loop. */
 int provision_write_files(const struct prov_config *cfg,
 			  const struct prov_node *nodes, size_t n);
 
-/* Adds/removes the node's host object in the running dhcpd through OMAPI
- * (127.0.0.1:omapi_port, signed with the key). add replaces an existing host
- * object of the same name; remove of an absent host returns 0. Returns
- * -ECONNREFUSED when dhcpd does not answer, -EEXIST when another host holds
- * the MAC. Call provision_write_files first so a dhcpd restart keeps it. */
-int provision_omapi_add(const struct prov_config *cfg, const struct prov_node *node);
-int provision_omapi_remove(const struct prov_config *cfg, const struct prov_node *node);
+/* Host objects in the running dhcpd (127.0.0.1:omapi_port, signed with the
+ * key) are added and removed by the steps of a provisioning transaction
+ * (prov_txn.h, prov_steps.c) through omshell: see dhcp_omapi.h. */
 
 /* pxelinux's per-node file name for a MAC: "01-aa-bb-cc-dd-ee-ff". */
 void provision_pxe_name(const uint8_t mac[MAC_LEN], char out[PROV_PXE_NAME_LEN]);
