@@ -57,7 +57,7 @@ int api_node_to_prov(struct api_ctx *ctx, const struct db_node *n,
 	snprintf(out->name, sizeof(out->name), "%s", n->name);
 	memcpy(out->mac, n->mac, MAC_LEN);
 	out->ip.s_addr = htonl(n->ip);
-	out->role = n->role == ROLE_HW ? PROV_ROLE_HW : PROV_ROLE_STORAGE;
+	out->role = n->role;
 	return resolve_image(ctx, n->role, n->image, &out->image, resp);
 }
 

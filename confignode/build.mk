@@ -28,3 +28,4 @@ $(eval $(call unit_test,db,$(call objs,confignode/db.c confignode/node_state.c \
 $(eval $(call unit_test,api,$(call objs,$(NIMBUSD_CORE_SRCS) $(PROVISION_SRCS)),$(NIMBUSD_LIBS)))
 $(eval $(call unit_test,admin_auth,$(call objs,confignode/admin_auth.c),))
 $(eval $(call unit_test,tftp_watch,$(call objs,confignode/tftp_watch.c $(PROVISION_SRCS)),$(PROVISION_LIBS)))
+$(eval $(call unit_test,prov_txn,$(call objs,$(PROVISION_SRCS)),$(PROVISION_LIBS)))

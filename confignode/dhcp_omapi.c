@@ -17,9 +17,9 @@ int omapi_script(const struct prov_config *cfg, const struct prov_node *node,
 	FILE *f;
 
 	*text = NULL;
-	if (!cfg->omapi_port || !prov_valid_key_name(cfg->omapi_key_name) ||
-	    !prov_valid_algorithm(cfg->omapi_algorithm) ||
-	    !prov_valid_secret(cfg->omapi_secret) || !prov_valid_label(node->name))
+	if (!cfg->omapi_port || validate_omapi_key_name(cfg->omapi_key_name) < 0 ||
+	    validate_omapi_algorithm(cfg->omapi_algorithm) < 0 ||
+	    validate_omapi_secret(cfg->omapi_secret) < 0 || validate_node_name(node->name) < 0)
 		return -EINVAL;
 	if (op == OMAPI_CREATE && !mac_is_unicast(node->mac))
 		return -EINVAL;

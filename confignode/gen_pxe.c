@@ -8,11 +8,6 @@
 #include "gen_pxe.h"
 #include "prov_validate.h"
 
-static const char *role_name(enum prov_role r)
-{
-	return r == PROV_ROLE_HW ? "hw" : "storage";
-}
-
 /* The kernel's command line: the image's own, then what nimbus adds. */
 static void put_cmdline(FILE *f, const struct prov_config *cfg, const char *own,
 			const char *node)

@@ -8,8 +8,8 @@
  * Every function returns 0 or a negative errno and logs what failed with
  * its context (node name, MAC, path). Nothing here exits or keeps state
  * between calls; nothing interpolates an unchecked string into a generated
- * file: the prov_*_validate() functions run first and refuse anything that
- * is not a DNS label, a plain relative path or a printable command line. */
+ * file: the prov_*_validate() functions run first and refuse anything
+ * validate.h's rules (the API's) refuse. */
 #ifndef NIMBUS_PROVISION_H
 #define NIMBUS_PROVISION_H
 
@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "mac.h"
+#include "validate.h"
 
 #define PROV_NAME_MAX    64   /* DNS label (<= 63) + NUL; also image names */
 #define PROV_PATH_MAX    256  /* file paths (absolute or TFTP-relative) */
@@ -25,11 +26,6 @@
 #define PROV_SECRET_MAX  128  /* OMAPI secret, base64 */
 /* "01-aa-bb-cc-dd-ee-ff" + NUL: pxelinux's per-MAC file name (ARP type 1) */
 #define PROV_PXE_NAME_LEN 21
-
-enum prov_role {
-	PROV_ROLE_STORAGE = 0,
-	PROV_ROLE_HW,
-};
 
 /* A boot image. Paths are relative to the TFTP root ("images/st/vmlinuz"):
  * they are what pxelinux asks in.tftpd for. Characters allowed in paths:
@@ -49,7 +45,7 @@ struct prov_node {
 	char name[PROV_NAME_MAX];       /* DNS label; also the dhcpd host name */
 	uint8_t mac[MAC_LEN];
 	struct in_addr ip;              /* fixed address, inside the subnet */
-	enum prov_role role;
+	enum node_role role;            /* validate.h: the one role type */
 	struct prov_image image;        /* the resolved image (role default or override) */
 };
 

@@ -30,7 +30,7 @@ static void node(struct prov_node *n, int xen)
 	strcpy(n->image.kernel, "k");
 	strcpy(n->image.initrd, "i");
 	if (xen) {
-		n->role = PROV_ROLE_HW;
+		n->role = ROLE_HW;
 		strcpy(n->image.xen, "x");
 	}
 }

@@ -99,7 +99,7 @@ static void storage_node(struct prov_node *n)
 	strcpy(n->name, "st1");
 	memcpy(n->mac, mac, MAC_LEN);
 	inet_pton(AF_INET, "10.77.0.10", &n->ip);
-	n->role = PROV_ROLE_STORAGE;
+	n->role = ROLE_STORAGE;
 	strcpy(n->image.name, "storage-test");
 	strcpy(n->image.kernel, "images/storage/vmlinuz");
 	strcpy(n->image.initrd, "images/storage/initrd.gz");
@@ -114,7 +114,7 @@ static void hw_node(struct prov_node *n)
 	strcpy(n->name, "hw1");
 	memcpy(n->mac, mac, MAC_LEN);
 	inet_pton(AF_INET, "10.77.0.20", &n->ip);
-	n->role = PROV_ROLE_HW;
+	n->role = ROLE_HW;
 	strcpy(n->image.name, "xen-dom0");
 	strcpy(n->image.xen, "images/hw/xen.gz");
 	strcpy(n->image.xen_cmdline, "console=com1 dom0_mem=512M");
@@ -324,7 +324,8 @@ static void test_duplicates_refused(void **state)
 		const char *value;
 	} dups[] = {
 		{ F_NAME, "st1" },
-		{ F_NAME, "ST1" }, /* DNS names compare case-insensitively */
+		/* "ST1" is no duplicate to find: node names are lower case
+		 * (validate.h), test_api_and_provisioning_agree refuses it */
 		{ F_MAC, "52:54:00:aa:00:01" },
 		{ F_IP, "10.77.0.10" },
 	};
@@ -482,46 +483,57 @@ static void test_omapi_answers(void **state)
 	}
 }
 
-static void test_validators(void **state)
+/* One rule set: every name the API's validators take (validate.h) is one
+ * provisioning takes when it writes the files, and every name they refuse
+ * provisioning refuses too. Once `debian-12.1_hw` was stored by the API
+ * and then refused by provisioning, failing every later write. */
+static void test_api_and_provisioning_agree(void **state)
 {
-	static const struct {
-		bool (*fn)(const char *);
-		const char *s;
-		bool ok;
-	} cases[] = {
-		{ prov_valid_label, "st1", true },
-		{ prov_valid_label, "a", true },
-		{ prov_valid_label, "node-01", true },
-		{ prov_valid_label, "st_1", false },
-		{ prov_valid_label, "st.1", false },
-		{ prov_valid_relpath, "pxelinux.0", true },
-		{ prov_valid_relpath, "images/a+b/vmlinuz-6.1.0", true },
-		{ prov_valid_relpath, "-x", false },
-		{ prov_valid_relpath, "..", false },
-		{ prov_valid_relpath, "a/..", false },
-		{ prov_valid_relpath, "a/...", true },
-		{ prov_valid_abspath, "/srv/tftp", true },
-		{ prov_valid_abspath, "/", false },
-		{ prov_valid_abspath, "/srv/tftp/", false },
-		{ prov_valid_abspath, "/srv/./tftp", false },
-		{ prov_valid_cmdline, "", true },
-		{ prov_valid_cmdline, "console=ttyS0 root=\"/dev/x\"", true },
-		{ prov_valid_cmdline, "a -- b", true },
-		{ prov_valid_cmdline, "a\x7f", false },
-		{ prov_valid_secret, "YWJj+/==", true },
-		{ prov_valid_secret, "YWJj\n", false },
-		{ prov_valid_key_name, "omapi_key", true },
-		{ prov_valid_key_name, "1key", false },
-		{ prov_valid_algorithm, "hmac-md5", true },
-		{ prov_valid_algorithm, "HMAC-SHA256", true },
-		{ prov_valid_algorithm, "HMAC-MD4", false },
+	static const char *const image_names[] = {
+		"debian-12.1_hw", "st1", "1x", "a.b_c-d", "St1", ".x", "-x", "a/b", "a b", "a\"b",
 	};
+	static const char *const node_names[] = {
+		"web1", "a", "storage-01", "Web1", "web_1", "web.1", "-web", "web-", "web;1",
+	};
+	static const char *const paths[] = {
+		"images/st1/vmlinuz", "a+b/C_d.gz", "-x", "a/../b", "/abs", "a//b", "a/", "a\"b",
+	};
+	static const char *const cmdlines[] = {
+		"console=ttyS0", "", "root=\"/dev/x\"", "a;b", "x --- y", "a -- b", "a$b",
+	};
+	struct prov_config cfg;
+	struct prov_node n;
 
 	(void)state;
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-		if (cases[i].fn(cases[i].s) != cases[i].ok)
-			fail_msg("validator case %zu ('%s'): want %s", i, cases[i].s,
-				 cases[i].ok ? "accepted" : "refused");
+	fixture_prov_config(&cfg);
+	for (size_t i = 0; i < sizeof(image_names) / sizeof(image_names[0]); i++) {
+		storage_node(&n);
+		snprintf(n.image.name, sizeof(n.image.name), "%s", image_names[i]);
+		if ((validate_image_name(image_names[i]) == 0) != (prov_node_validate(&cfg, &n) == 0))
+			fail_msg("image name '%s': the API and provisioning disagree", image_names[i]);
+	}
+	for (size_t i = 0; i < sizeof(node_names) / sizeof(node_names[0]); i++) {
+		storage_node(&n);
+		snprintf(n.name, sizeof(n.name), "%s", node_names[i]);
+		if ((validate_node_name(node_names[i]) == 0) != (prov_node_validate(&cfg, &n) == 0))
+			fail_msg("node name '%s': the API and provisioning disagree", node_names[i]);
+	}
+	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+		storage_node(&n);
+		snprintf(n.image.kernel, sizeof(n.image.kernel), "%s", paths[i]);
+		if ((validate_tftp_path(paths[i]) == 0) != (prov_node_validate(&cfg, &n) == 0))
+			fail_msg("kernel path '%s': the API and provisioning disagree", paths[i]);
+	}
+	for (size_t i = 0; i < sizeof(cmdlines) / sizeof(cmdlines[0]); i++) {
+		storage_node(&n);
+		snprintf(n.image.cmdline, sizeof(n.image.cmdline), "%s", cmdlines[i]);
+		if ((validate_cmdline(cmdlines[i]) == 0) != (prov_node_validate(&cfg, &n) == 0))
+			fail_msg("command line '%s': the API and provisioning disagree", cmdlines[i]);
+	}
+	/* and the one that started it is good for both */
+	storage_node(&n);
+	strcpy(n.image.name, "debian-12.1_hw");
+	assert_int_equal(prov_node_validate(&cfg, &n), 0);
 }
 
 /* --- installing: provision_write_files with the real `dhcpd -t` ------------ */
@@ -680,6 +692,7 @@ static void test_write_files(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_api_and_provisioning_agree),
 		cmocka_unit_test(test_dhcpd_conf_full),
 		cmocka_unit_test(test_dhcpd_conf_minimal),
 		cmocka_unit_test(test_pxe_storage),
@@ -692,7 +705,6 @@ int main(void)
 		cmocka_unit_test(test_bad_configs_refused),
 		cmocka_unit_test(test_pxe_names),
 		cmocka_unit_test(test_omapi_answers),
-		cmocka_unit_test(test_validators),
 		cmocka_unit_test_setup_teardown(test_write_files, setup_dir, teardown_dir),
 	};
 
