@@ -207,6 +207,10 @@ static int remove_stale(const char *dir, const struct prov_node *nodes, size_t n
 		bool keep = false, ours = false;
 		size_t len = strlen(de->d_name);
 
+		/* only files are ours: nimbusd never makes a directory here */
+		if (de->d_type != DT_REG && de->d_type != DT_UNKNOWN)
+			continue;
+
 		if (provision_pxe_name_parse(de->d_name, mac) == 0) {
 			ours = true;
 			for (size_t i = 0; i < n && !keep; i++)
