@@ -4,7 +4,6 @@
  * dhcpd told through OMAPI, the files installed, and the database change
  * committed last; a failing step unwinds the completed ones, so nothing is
  * ever half-done. The request is answered when the transaction ends. */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,7 +55,7 @@ int api_node_to_prov(struct api_ctx *ctx, const struct db_node *n,
 	memset(out, 0, sizeof(*out));
 	snprintf(out->name, sizeof(out->name), "%s", n->name);
 	memcpy(out->mac, n->mac, MAC_LEN);
-	out->ip.s_addr = htonl(n->ip);
+	out->ip = n->ip;
 	out->role = n->role;
 	return resolve_image(ctx, n->role, n->image, &out->image, resp);
 }
@@ -179,12 +178,12 @@ static int parse_ip(struct api_ctx *ctx, const char *s, uint32_t *ip,
 
 	if (ipv4_parse(s, ip) < 0)
 		return api_error(resp, 400, "bad ip '%.40s' (want A.B.C.D)", s);
-	if (!ipv4_in_subnet(*ip, ntohl(p->subnet.s_addr), ctx->cfg->prefix))
+	if (!ipv4_in_subnet(*ip, p->subnet, ctx->cfg->prefix))
 		return api_error(resp, 400, "ip %s is outside subnet %s/%u", s,
-				 api_ip_str(ntohl(p->subnet.s_addr), net), ctx->cfg->prefix);
-	if (*ip == ntohl(p->address.s_addr))
+				 api_ip_str(p->subnet, net), ctx->cfg->prefix);
+	if (*ip == p->address)
 		return api_error(resp, 409, "ip %s is the config node's own address", s);
-	if (*ip >= ntohl(p->pool_start.s_addr) && *ip <= ntohl(p->pool_end.s_addr))
+	if (*ip >= p->pool_start && *ip <= p->pool_end)
 		return api_error(resp, 400, "ip %s is inside the dynamic range for unknown machines", s);
 	return 0;
 }
@@ -196,7 +195,7 @@ static int allocate_ip(struct api_ctx *ctx, uint32_t *ip, struct api_response *r
 	char a[16], b[16];
 
 	for (uint64_t i = c->node_pool_start; i <= c->node_pool_end; i++) {
-		if (i == ntohl(c->prov.address.s_addr))
+		if (i == c->prov.address)
 			continue;
 		int rc = db_node_by_ip(ctx->db, (uint32_t)i, &other);
 
@@ -336,7 +335,7 @@ static void to_prov_bare(struct api_ctx *ctx, const struct db_node *n, struct pr
 	memset(pn, 0, sizeof(*pn));
 	snprintf(pn->name, sizeof(pn->name), "%s", n->name);
 	memcpy(pn->mac, n->mac, MAC_LEN);
-	pn->ip.s_addr = htonl(n->ip);
+	pn->ip = n->ip;
 }
 
 static void node_job_done(struct prov_job *job, int rc)

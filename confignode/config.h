@@ -20,7 +20,7 @@ struct nimbusd_config {
 	unsigned prefix;             /* subnet prefix length */
 	uint32_t node_pool_start;    /* "pool": fixed addresses given to nodes */
 	uint32_t node_pool_end;      /* (host byte order) */
-	struct in_addr report_ip;    /* listen-report address (port in prov) */
+	uint32_t report_ip;          /* listen-report address (port in prov) */
 	char socket[PROV_PATH_MAX];  /* admin API Unix socket */
 	mode_t socket_mode;          /* who may administer: file permissions */
 	char admin_user[ADMIN_NAME_MAX];  /* and the peer's credentials: */

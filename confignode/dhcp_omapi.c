@@ -1,5 +1,4 @@
 /* OMAPI through omshell: see dhcp_omapi.h for why not dhcpctl directly. */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -12,7 +11,7 @@
 int omapi_script(const struct prov_config *cfg, const struct prov_node *node,
 		 enum omapi_op op, char **text)
 {
-	char a[INET_ADDRSTRLEN], m[MAC_STR_LEN];
+	char a[16], m[MAC_STR_LEN];
 	size_t len;
 	FILE *f;
 
@@ -31,7 +30,7 @@ int omapi_script(const struct prov_config *cfg, const struct prov_node *node,
 		cfg->omapi_key_name, cfg->omapi_secret, cfg->omapi_algorithm, node->name);
 	if (op == OMAPI_CREATE) {
 		mac_format(node->mac, m);
-		inet_ntop(AF_INET, &node->ip, a, sizeof(a));
+		ipv4_format(node->ip, a);
 		fprintf(f, "set hardware-address = %s\nset hardware-type = 1\n"
 			"set ip-address = %s\ncreate\n", m, a);
 	} else {

@@ -1,7 +1,6 @@
 /* pxelinux.cfg generator. Every string written here went through
  * prov_validate first: no newline can end a directive early, and no "---"
  * can split an mboot.c32 line. */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 
@@ -12,9 +11,9 @@
 static void put_cmdline(FILE *f, const struct prov_config *cfg, const char *own,
 			const char *node)
 {
-	char a[INET_ADDRSTRLEN];
+	char a[16];
 
-	inet_ntop(AF_INET, &cfg->address, a, sizeof(a));
+	ipv4_format(cfg->address, a);
 	if (own[0])
 		fprintf(f, "%s ", own);
 	fprintf(f, "nimbus.report=%s:%u", a, (unsigned)cfg->report_port);

@@ -393,7 +393,7 @@ int main(int argc, char **argv)
 	fd = httpd_listen_unix(d.cfg.socket, d.cfg.socket_mode);
 	if (fd < 0 || httpd_start(&d.admin, fd, API_ADMIN, &d.api, &d.policy) < 0)
 		goto out;
-	fd = httpd_listen_tcp(ntohl(d.cfg.report_ip.s_addr), d.cfg.prov.report_port);
+	fd = httpd_listen_tcp(d.cfg.report_ip, d.cfg.prov.report_port);
 	if (fd < 0 || httpd_start(&d.report, fd, API_REPORT, &d.api, NULL) < 0)
 		goto out;
 
@@ -415,7 +415,7 @@ int main(int argc, char **argv)
 	{
 		char a[16];
 
-		ipv4_format(ntohl(d.cfg.report_ip.s_addr), a);
+		ipv4_format(d.cfg.report_ip, a);
 		log_info("nimbusd ready: admin socket %s, reports on %s:%u, database %s (schema %d)",
 			 d.cfg.socket, a, d.cfg.prov.report_port, d.cfg.database,
 			 db_schema_version(d.db));

@@ -3,7 +3,6 @@
  * the generators refuse to run on anything these functions reject, so no
  * generated file ever carries a quote, a newline, a ".." or a separator an
  * operator slipped into a name. */
-#include <arpa/inet.h>
 #include <stdio.h>
 #include <errno.h>
 #include <stdbool.h>
@@ -19,24 +18,23 @@ static bool ok(int (*rule)(const char *), const char *s)
 	return rule(s) == 0;
 }
 
-static uint32_t h(struct in_addr a) { return ntohl(a.s_addr); }
-
-static bool in_subnet(const struct prov_config *cfg, struct in_addr a)
+static bool in_subnet(const struct prov_config *cfg, uint32_t x)
 {
-	uint32_t mask = h(cfg->netmask), net = h(cfg->subnet), x = h(a);
+	uint32_t mask = cfg->netmask, net = cfg->subnet;
 
 	/* neither the network address nor the broadcast address */
 	return (x & mask) == net && x != net && x != (net | ~mask);
 }
 
-static bool in_pool(const struct prov_config *cfg, struct in_addr a)
+static bool in_pool(const struct prov_config *cfg, uint32_t a)
 {
-	return h(a) >= h(cfg->pool_start) && h(a) <= h(cfg->pool_end);
+	return a >= cfg->pool_start && a <= cfg->pool_end;
 }
 
-static const char *ip_str(struct in_addr a, char buf[INET_ADDRSTRLEN])
+static const char *ip_str(uint32_t a, char buf[16])
 {
-	return inet_ntop(AF_INET, &a, buf, INET_ADDRSTRLEN);
+	ipv4_format(a, buf);
+	return buf;
 }
 
 /* Image paths: empty allowed only where noted; discovery images may be given
@@ -101,15 +99,15 @@ const char *prov_tftp_relative(const struct prov_config *cfg, const char *path)
 
 int prov_config_validate(const struct prov_config *cfg)
 {
-	char a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN];
-	uint32_t mask = h(cfg->netmask);
+	char a[16], b[16];
+	uint32_t mask = cfg->netmask;
 	struct prov_image disc = cfg->discovery;
 
 	if (mask == 0 || (~mask & (~mask + 1)) != 0) {
 		log_err("config: netmask %s is not contiguous", ip_str(cfg->netmask, a));
 		return -EINVAL;
 	}
-	if ((h(cfg->subnet) & ~mask) != 0) {
+	if ((cfg->subnet & ~mask) != 0) {
 		log_err("config: subnet %s has host bits set for netmask %s",
 			ip_str(cfg->subnet, a), ip_str(cfg->netmask, b));
 		return -EINVAL;
@@ -120,7 +118,7 @@ int prov_config_validate(const struct prov_config *cfg)
 		return -EINVAL;
 	}
 	if (!in_subnet(cfg, cfg->pool_start) || !in_subnet(cfg, cfg->pool_end) ||
-	    h(cfg->pool_start) > h(cfg->pool_end)) {
+	    cfg->pool_start > cfg->pool_end) {
 		log_err("config: pool %s - %s is not an ascending range inside the subnet",
 			ip_str(cfg->pool_start, a), ip_str(cfg->pool_end, b));
 		return -EINVAL;
@@ -182,7 +180,7 @@ int prov_config_validate(const struct prov_config *cfg)
 
 int prov_node_validate(const struct prov_config *cfg, const struct prov_node *node)
 {
-	char a[INET_ADDRSTRLEN], m[MAC_STR_LEN], what[PROV_NAME_MAX + 16];
+	char a[16], m[MAC_STR_LEN], what[PROV_NAME_MAX + 16];
 
 	if (!ok(validate_node_name, node->name)) {
 		log_err("node '%.*s': name is not a DNS label", PROV_NAME_MAX - 1,
@@ -194,7 +192,7 @@ int prov_node_validate(const struct prov_config *cfg, const struct prov_node *no
 		log_err("node %s: MAC %s is not a unicast address", node->name, m);
 		return -EINVAL;
 	}
-	if (!in_subnet(cfg, node->ip) || node->ip.s_addr == cfg->address.s_addr ||
+	if (!in_subnet(cfg, node->ip) || node->ip == cfg->address ||
 	    in_pool(cfg, node->ip)) {
 		log_err("node %s: address %s is not a free fixed address of the subnet "
 			"(outside the pool, not the config node's)", node->name,

@@ -2,7 +2,6 @@
  * Everything is generated and checked in memory first; only then are files
  * replaced, each by rename() so dhcpd, in.tftpd and pxelinux never see half
  * a file. */
-#include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -388,7 +387,7 @@ int provision_omapi_verdict(const struct prov_config *cfg, const struct prov_nod
 			    enum omapi_op op, int run_rc, const char *out)
 {
 	const char *what = op == OMAPI_CREATE ? "add" : "remove";
-	char m[MAC_STR_LEN], a[INET_ADDRSTRLEN];
+	char m[MAC_STR_LEN], a[16];
 	const char *why = NULL;
 	size_t why_len = 0;
 	int rc;
@@ -405,7 +404,7 @@ int provision_omapi_verdict(const struct prov_config *cfg, const struct prov_nod
 			why ? why : "no answer from omshell");
 	if (rc == 0 && op == OMAPI_CREATE) {
 		mac_format(node->mac, m);
-		inet_ntop(AF_INET, &node->ip, a, sizeof(a));
+		ipv4_format(node->ip, a);
 		log_info("node %s: dhcpd host %s -> %s added through OMAPI", node->name, m, a);
 	} else if (rc == 0) {
 		log_info("node %s: dhcpd host removed through OMAPI", node->name);

@@ -13,7 +13,6 @@
 #ifndef NIMBUS_PROVISION_H
 #define NIMBUS_PROVISION_H
 
-#include <netinet/in.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -44,19 +43,21 @@ struct prov_image {
 struct prov_node {
 	char name[PROV_NAME_MAX];       /* DNS label; also the dhcpd host name */
 	uint8_t mac[MAC_LEN];
-	struct in_addr ip;              /* fixed address, inside the subnet */
+	uint32_t ip;                    /* fixed address, inside the subnet */
 	enum node_role role;            /* validate.h: the one role type */
 	struct prov_image image;        /* the resolved image (role default or override) */
 };
 
 /* The provisioning network and files, from nimbusd's configuration file. */
 struct prov_config {
-	struct in_addr subnet;          /* network address, e.g. 10.77.0.0 */
-	struct in_addr netmask;         /* e.g. 255.255.255.0 */
-	struct in_addr address;         /* config node: next-server and report address */
+	/* Addresses in host byte order, as everywhere in nimbusd (validate.h
+	 * parses and formats them, the database stores them). */
+	uint32_t subnet;                /* network address, e.g. 10.77.0.0 */
+	uint32_t netmask;               /* e.g. 255.255.255.0 */
+	uint32_t address;               /* config node: next-server and report address */
 	uint16_t report_port;           /* nimbusd's TCP report listener */
-	struct in_addr pool_start;      /* dynamic range for unknown (discovery) machines */
-	struct in_addr pool_end;
+	uint32_t pool_start;            /* dynamic range for unknown (discovery) machines */
+	uint32_t pool_end;
 
 	char tftp_root[PROV_PATH_MAX];  /* absolute; nimbusd owns pxelinux.cfg/ in it */
 	char dhcpd_conf[PROV_PATH_MAX]; /* absolute; installed by rename() */

@@ -98,7 +98,7 @@ static void storage_node(struct prov_node *n)
 	memset(n, 0, sizeof(*n));
 	strcpy(n->name, "st1");
 	memcpy(n->mac, mac, MAC_LEN);
-	inet_pton(AF_INET, "10.77.0.10", &n->ip);
+	n->ip = fixture_ip("10.77.0.10");
 	n->role = ROLE_STORAGE;
 	strcpy(n->image.name, "storage-test");
 	strcpy(n->image.kernel, "images/storage/vmlinuz");
@@ -113,7 +113,7 @@ static void hw_node(struct prov_node *n)
 	memset(n, 0, sizeof(*n));
 	strcpy(n->name, "hw1");
 	memcpy(n->mac, mac, MAC_LEN);
-	inet_pton(AF_INET, "10.77.0.20", &n->ip);
+	n->ip = fixture_ip("10.77.0.20");
 	n->role = ROLE_HW;
 	strcpy(n->image.name, "xen-dom0");
 	strcpy(n->image.xen, "images/hw/xen.gz");
@@ -274,7 +274,7 @@ static void apply_bad(struct prov_node *n, const struct bad_node *b)
 	case F_XEN_CMDLINE:
 		snprintf(n->image.xen_cmdline, sizeof(n->image.xen_cmdline), "%s", b->value);
 		break;
-	case F_IP: inet_pton(AF_INET, b->value, &n->ip); break;
+	case F_IP: n->ip = fixture_ip(b->value); break;
 	case F_MAC: assert_int_equal(mac_parse(b->value, n->mac), 0); break;
 	case F_IMAGE: snprintf(n->image.name, sizeof(n->image.name), "%s", b->value); break;
 	}
@@ -360,12 +360,12 @@ static const char *const bad_configs[] = {
 static void apply_bad_config(struct prov_config *c, size_t i)
 {
 	switch (i) {
-	case 0: inet_pton(AF_INET, "255.0.255.0", &c->netmask); break;
-	case 1: inet_pton(AF_INET, "10.77.0.5", &c->subnet); break;
-	case 2: inet_pton(AF_INET, "10.78.0.1", &c->address); break;
-	case 3: inet_pton(AF_INET, "10.77.0.100", &c->address); break;
-	case 4: inet_pton(AF_INET, "10.77.0.99", &c->pool_end); break;
-	case 5: inet_pton(AF_INET, "10.77.1.5", &c->pool_end); break;
+	case 0: c->netmask = fixture_ip("255.0.255.0"); break;
+	case 1: c->subnet = fixture_ip("10.77.0.5"); break;
+	case 2: c->address = fixture_ip("10.78.0.1"); break;
+	case 3: c->address = fixture_ip("10.77.0.100"); break;
+	case 4: c->pool_end = fixture_ip("10.77.0.99"); break;
+	case 5: c->pool_end = fixture_ip("10.77.1.5"); break;
 	case 6: c->report_port = 0; break;
 	case 7: strcpy(c->tftp_root, "srv/tftp"); break;
 	case 8: strcpy(c->dhcpd_conf, "/etc/dhcp/x\".conf"); break;
