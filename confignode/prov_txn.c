@@ -9,16 +9,28 @@ static void add(struct prov_txn *t, enum prov_op op, const struct prov_node *nod
 	t->steps[t->n++] = (struct prov_step){ .op = op, .node = node };
 }
 
+/* A host object of the new node's name that the database does not know
+ * (an earlier attempt's, or dhcpd.conf's after a restart): removed so the
+ * add can replace it, never put back (what it held is not known, and it
+ * would be the new node's host again). */
+static void add_stale_removal(struct prov_txn *t, const struct prov_node *node)
+{
+	add(t, PROV_OP_OMAPI_REMOVE, node);
+	t->steps[t->n - 1].stale = true;
+}
+
 void prov_txn_plan(struct prov_txn *t, enum prov_change c, const struct prov_node *old,
 		   const struct prov_node *new, bool omapi)
 {
 	memset(t, 0, sizeof(*t));
 	add(t, PROV_OP_CHECK, NULL);
 	if (omapi) {
-		/* add replaces a host object of the same name (an earlier
-		 * attempt's, or dhcpd.conf's); set and remove take the old one
-		 * away first so dhcpd stops answering its MAC */
-		add(t, PROV_OP_OMAPI_REMOVE, c == PROV_ADD ? new : old);
+		/* set and remove take the old host away first so dhcpd stops
+		 * answering its MAC */
+		if (c == PROV_ADD)
+			add_stale_removal(t, new);
+		else
+			add(t, PROV_OP_OMAPI_REMOVE, old);
 		if (c != PROV_REMOVE)
 			add(t, PROV_OP_OMAPI_ADD, new);
 	}
@@ -31,7 +43,7 @@ static bool has_undo(const struct prov_step *s)
 {
 	switch (s->op) {
 	case PROV_OP_OMAPI_REMOVE:
-		return s->done && s->existed;
+		return s->done && s->existed && !s->stale;
 	case PROV_OP_OMAPI_ADD:
 	case PROV_OP_INSTALL_NEW:
 		return s->done;

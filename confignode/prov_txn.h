@@ -7,7 +7,8 @@
  * The order is chosen so that what cannot be undone comes first or last:
  *   CHECK        candidate dhcpd.conf through `dhcpd -t`  (no side effect)
  *   OMAPI_REMOVE the host object by name                   (undo: add it back,
- *                                                            if it existed)
+ *                                                            if it existed and
+ *                                                            was the node's)
  *   OMAPI_ADD    the node's host object                    (undo: remove it)
  *   INSTALL      dhcpd.conf and pxelinux.cfg/ files       (undo: reinstall
  *                                                            the old set)
@@ -37,6 +38,8 @@ struct prov_step {
 	const struct prov_node *node;  /* OMAPI steps: whose host object */
 	bool done;
 	bool existed;                  /* OMAPI_REMOVE: there was one to remove */
+	bool stale;                    /* OMAPI_REMOVE of add: not the database's,
+					* so nothing to put back */
 };
 
 #define PROV_TXN_STEPS_MAX 6

@@ -493,13 +493,16 @@ static void test_rollback(void **state)
 	TRACE_IS("check(1) omapi-remove(web1) omapi-add(web1) ");
 
 	/* installing fails half-way: the old files (no node) go back and the
-	 * host object just added goes away again */
+	 * host object just added goes away again; a stale host of that name
+	 * the add replaced (not the database's) is not put back either */
+	strcpy(m.hosts, " web1=52:54:00:aa:00:99 ");
 	m.fail_install = EIO;
 	EXPECT("POST", "/v1/nodes", WEB1, 500, "failed at install files");
 	assert_string_equal(node_state(f, "web1"), "absent");
 	TRACE_IS("check(1) omapi-remove(web1) omapi-add(web1) install(1) "
 		 "undo:install(0) undo:omapi-remove(web1) ");
 	assert_int_equal(m.last_n, 0);
+	assert_string_equal(m.hosts, "");
 
 	/* now it works; history has exactly one "added" */
 	assert_int_equal(call(f, "POST", "/v1/nodes", WEB1), 201);

@@ -74,6 +74,10 @@ static void test_txn_table(void **state)
 		/* an absent host object is no failure, and nothing to put back */
 		{ PROV_ADD, true, { 0, -ENOENT, 0, -EIO }, 4,
 		  "check rm(new) add(new) install undo:install-old undo:rm(new) =failed", 0 },
+		/* a stale host of the new name was removed: not put back */
+		{ PROV_ADD, true, { 0, 0, 0, -EIO }, 4,
+		  "check rm(new) add(new) install undo:install-old undo:rm(new) =failed", 0 },
+		{ PROV_ADD, true, { 0, 0, -EEXIST }, 3, "check rm(new) add(new) =failed", 0 },
 		/* dhcpd -t refuses: nothing was done */
 		{ PROV_SET, true, { -EINVAL }, 1, "check =failed", 0 },
 		/* the new host refused: the old one goes back */
