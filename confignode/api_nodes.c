@@ -60,26 +60,45 @@ int api_node_to_prov(struct api_ctx *ctx, const struct db_node *n,
 	return resolve_image(ctx, n->role, n->image, &out->image, resp);
 }
 
-int api_write_all(struct api_ctx *ctx, struct api_response *resp)
+int api_prov_list(struct api_ctx *ctx, struct prov_node **list, size_t *n,
+		  struct api_response *resp)
 {
 	struct db_node *nodes = NULL;
 	struct prov_node *pn = NULL;
-	size_t n = 0;
 	int rc;
 
-	rc = db_node_list(ctx->db, &nodes, &n);
+	*list = NULL;
+	*n = 0;
+	rc = db_node_list(ctx->db, &nodes, n);
 	if (rc < 0)
 		return api_error(resp, 500, "cannot list nodes: %s", strerror(-rc));
-	pn = calloc(n ? n : 1, sizeof(*pn));
+	pn = calloc(*n ? *n : 1, sizeof(*pn));
 	if (!pn) {
 		rc = api_error(resp, 500, "out of memory");
 		goto out;
 	}
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < *n; i++) {
 		rc = api_node_to_prov(ctx, &nodes[i], &pn[i], resp);
 		if (rc < 0)
 			goto out;
 	}
+	*list = pn;
+	pn = NULL;
+out:
+	free(pn);
+	free(nodes);
+	return rc;
+}
+
+int api_write_all(struct api_ctx *ctx, struct api_response *resp)
+{
+	struct prov_node *pn = NULL;
+	size_t n = 0;
+	int rc;
+
+	rc = api_prov_list(ctx, &pn, &n, resp);
+	if (rc < 0)
+		return rc;
 	if (ctx->around_write)
 		ctx->around_write(ctx->around_arg, true);
 	rc = ctx->prov->write_files(&ctx->cfg->prov, pn, n);
@@ -88,9 +107,7 @@ int api_write_all(struct api_ctx *ctx, struct api_response *resp)
 	if (rc < 0)
 		rc = api_error(resp, 500, "writing dhcpd.conf and pxelinux.cfg failed: %s (see nimbusd's log)",
 			       strerror(-rc));
-out:
 	free(pn);
-	free(nodes);
 	return rc;
 }
 
@@ -338,28 +355,31 @@ static void to_prov_bare(struct api_ctx *ctx, const struct db_node *n, struct pr
 	pn->ip = n->ip;
 }
 
+void api_prov_failure(const struct prov_job *job, int rc, struct api_response *resp)
+{
+	const struct prov_txn *t = &job->txn;
+	const struct prov_step *s = &t->steps[t->failed];
+	const char *undo = t->undo_failures ? "; undoing it was incomplete (see nimbusd's log)" : "";
+	char mac[MAC_STR_LEN];
+
+	if (s->op == PROV_OP_OMAPI_ADD || s->op == PROV_OP_OMAPI_REMOVE) {
+		mac_format(s->node->mac, mac);
+		api_error(resp, 502, "dhcpd refused %shost %s (mac %s) through OMAPI: %s%s",
+			  s->op == PROV_OP_OMAPI_ADD ? "" : "to remove ", s->node->name, mac,
+			  strerror(-rc), undo);
+	} else {
+		api_error(resp, 500,
+			  "writing dhcpd.conf and pxelinux.cfg failed at %s: %s (see nimbusd's log)%s",
+			  prov_op_name(s->op), strerror(-rc), undo);
+	}
+}
+
 static void node_job_done(struct prov_job *job, int rc)
 {
 	struct node_job *nj = job_of(job);
-	const struct prov_txn *t = &job->txn;
-	char mac[MAC_STR_LEN];
 
-	if (rc < 0 && !nj->resp.body) {
-		const struct prov_step *s = &t->steps[t->failed];
-		const char *undo = t->undo_failures ?
-			"; undoing it was incomplete (see nimbusd's log)" : "";
-
-		if (s->op == PROV_OP_OMAPI_ADD || s->op == PROV_OP_OMAPI_REMOVE) {
-			mac_format(s->node->mac, mac);
-			api_error(&nj->resp, 502, "dhcpd refused %shost %s (mac %s) through OMAPI: %s%s",
-				  s->op == PROV_OP_OMAPI_ADD ? "" : "to remove ", s->node->name, mac,
-				  strerror(-rc), undo);
-		} else {
-			api_error(&nj->resp, 500,
-				  "writing dhcpd.conf and pxelinux.cfg failed at %s: %s (see nimbusd's log)%s",
-				  prov_op_name(s->op), strerror(-rc), undo);
-		}
-	}
+	if (rc < 0 && !nj->resp.body)
+		api_prov_failure(job, rc, &nj->resp);
 	if (rc < 0)
 		log_err("%s not done: %s", job->what,
 			json_string_value(json_object_get(nj->resp.body, "error")));

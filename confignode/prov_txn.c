@@ -24,7 +24,7 @@ void prov_txn_plan(struct prov_txn *t, enum prov_change c, const struct prov_nod
 {
 	memset(t, 0, sizeof(*t));
 	add(t, PROV_OP_CHECK, NULL);
-	if (omapi) {
+	if (omapi && c != PROV_FILES) {
 		/* set and remove take the old host away first so dhcpd stops
 		 * answering its MAC */
 		if (c == PROV_ADD)

@@ -21,7 +21,10 @@
 
 #include "provision.h"
 
-enum prov_change { PROV_ADD, PROV_SET, PROV_REMOVE };
+enum prov_change {
+	PROV_ADD, PROV_SET, PROV_REMOVE,  /* a node: its host object and files */
+	PROV_FILES,                       /* an image or role: every node's files */
+};
 
 /* What a step (or its undo) does. */
 enum prov_op {

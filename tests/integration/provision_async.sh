@@ -3,12 +3,14 @@
 # `dhcpd -t` (nimbusd's `dhcpd` setting) that takes 8 s, a `node add` is
 # pending for those 8 s while node reports (POST /v1/report over TCP, busybox
 # wget from another namespace) and `nimbus node list` are answered at once;
-# the add then completes and the real isc-dhcpd (OMAPI) knows the host. Then
+# the add then completes and the real isc-dhcpd (OMAPI) knows the host; an
+# image change sent meanwhile waits for the add and then rewrites n1's
+# pxelinux file. Then
 # a `node set` whose step after the OMAPI change fails (the node's new
 # pxelinux file cannot be installed: a directory holds its name) is undone:
 # omshell shows dhcpd's host object as before (old MAC), no host holds the
 # new MAC, the database and dhcpd.conf keep the old MAC.
-# timeout: 180
+# timeout: 240
 set -u
 
 . "${NIMBUS_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/lab.sh"
@@ -95,6 +97,9 @@ t_add=$(ms)
 (nimbus node add n1 --mac $M1 --role storage >"$W/add.out" 2>&1; echo $? >"$W/add.rc") &
 add_pid=$!
 lab_wait 5 test -s "$W/checks" || lab_fail "nimbusd did not start dhcpd -t"
+# an image change meanwhile waits its turn (one transaction at a time)
+(nimbus image set t --cmdline "console=ttyS0 quiet" >"$W/img.out" 2>&1; echo $? >"$W/img.rc") &
+img_pid=$!
 rep_ms=() list_ms=()
 for i in 1 2 3 4 5; do
 	r=$(report) || { not_ok "report $i during the pending add was not answered"; continue; }
@@ -102,11 +107,14 @@ for i in 1 2 3 4 5; do
 	t0=$(ms)
 	out=$(nimbus node list 2>&1)
 	list_ms+=($(($(ms) - t0)))
-	[ "$i" = 1 ] && check "node list during the pending add does not show n1 yet" \
-		eval "! grep -q '^n1 ' <<<\"\$out\""
+	if [ "$i" = 1 ]; then
+		check "node list during the pending add does not show n1 yet" \
+			eval "! grep -q '^n1 ' <<<\"\$out\""
+		check "the add is still pending after a report and a list (no exit status yet)" \
+			test ! -e "$W/add.rc"
+	fi
 	sleep 1
 done
-check "the add is still pending after the reports (rc file absent)" test ! -e "$W/add.rc"
 ok "reports during the pending add answered in ms: ${rep_ms[*]}"
 ok "node list during the pending add answered in ms: ${list_ms[*]}"
 check "all 5 reports answered within 1 s while dhcpd -t ran" \
@@ -122,6 +130,13 @@ check "node add waited for the check (>= ${SLOW} s)" test "$add_took" -ge $((SLO
 check "running dhcpd holds host n1 with $M1 (OMAPI)" \
 	eval "omapi_host n1 | grep -q 'hardware-address = $M1'"
 check "dhcpd.conf holds n1" grep -q "hardware ethernet $M1" "$W/dhcpd.conf"
+wait "$img_pid"
+check "the image change queued meanwhile then completed: $(cat "$W/img.out")" \
+	test "$(cat "$W/img.rc")" = 0
+check "its dhcpd -t began after the add's had ended (two checks, >= ${SLOW} s apart)" \
+	awk -v s=$SLOW 'NR == 1 { a = $1 } NR == 2 { b = $1 } END { exit !(NR == 2 && b - a >= s) }' "$W/checks"
+check "n1's pxelinux file boots the changed image (no race between the two)" \
+	grep -q "APPEND console=ttyS0 quiet nimbus.report" "$W/tftp/pxelinux.cfg/01-${M1//:/-}"
 rm -f "$W/slow"
 
 # --- a node set whose install fails after dhcpd was told: dhcpd put back ---

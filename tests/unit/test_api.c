@@ -929,14 +929,25 @@ static void test_image_set_remove(void **state)
 	assert_string_equal(json_string_value(json_object_get(r, "initrd")), "");
 	assert_string_equal(json_string_value(json_object_get(r, "cmdline")), "console=ttyS0");
 	json_decref(r);
-	/* generation fails: the image is as it was */
+	/* dhcpd -t refuses the files of the change: the image is as it was,
+	 * nothing was installed */
+	m.trace[0] = '\0';
 	m.fail_write = EIO;
 	EXPECT("PATCH", "/v1/images/st1", "{\"kernel\":\"images/st1-v3/vmlinuz\"}", 500,
 	       "writing dhcpd.conf");
 	assert_int_equal(call_from(f, API_ADMIN, 0, "GET", "/v1/images/st1", NULL, &r), 200);
 	assert_string_equal(json_string_value(json_object_get(r, "kernel")), "images/st1-v2/vmlinuz");
 	json_decref(r);
+	TRACE_IS("check(3) ");
+	/* the install fails: the files of the image as it was go back */
+	m.fail_install = EIO;
+	EXPECT("PATCH", "/v1/images/st1", "{\"kernel\":\"images/st1-v3/vmlinuz\"}", 500,
+	       "failed at install files");
+	TRACE_IS("check(3) install(3) undo:install(3) ");
 	assert_non_null(strstr(m.last_kernels, "web1=images/st1-v2/vmlinuz "));
+	assert_int_equal(call_from(f, API_ADMIN, 0, "GET", "/v1/images/st1", NULL, &r), 200);
+	assert_string_equal(json_string_value(json_object_get(r, "kernel")), "images/st1-v2/vmlinuz");
+	json_decref(r);
 	/* a hw node overriding to a Xen image keeps it from losing Xen */
 	assert_int_equal(call(f, "POST", "/v1/images",
 			      "{\"name\":\"xen2\",\"kernel\":\"k\",\"xen\":\"x\"}"), 201);
