@@ -214,14 +214,15 @@ static int parse_line(struct nimbusd_config *cfg, struct seen *seen,
 	}
 	if (strcmp(k, "omapi-key") == 0) {
 		NEED(3);
-		if (validate_image_name(argv[1]) < 0 || strlen(argv[1]) >= sizeof(p->omapi_key_name))
-			return fail(err, errlen, line, "omapi-key: bad key name '%s'", argv[1]);
-		if (strcmp(argv[2], "HMAC-MD5") != 0)
+		if (validate_omapi_key_name(argv[1]) < 0 || strlen(argv[1]) >= sizeof(p->omapi_key_name))
+			return fail(err, errlen, line,
+				    "omapi-key: bad key name '%s' (a letter, then letters, digits, _ . -)",
+				    argv[1]);
+		if (validate_omapi_algorithm(argv[2]) < 0)
 			return fail(err, errlen, line,
 				    "omapi-key: unsupported algorithm '%s' (dhcpd's OMAPI takes HMAC-MD5)",
 				    argv[2]);
-		if (strspn(argv[3], "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=") !=
-		    strlen(argv[3]) || strlen(argv[3]) >= sizeof(p->omapi_secret))
+		if (validate_omapi_secret(argv[3]) < 0 || strlen(argv[3]) >= sizeof(p->omapi_secret))
 			return fail(err, errlen, line, "omapi-key: secret is not base64 (at most %zu characters)",
 				    sizeof(p->omapi_secret) - 1);
 		snprintf(p->omapi_key_name, sizeof(p->omapi_key_name), "%s", argv[1]);

@@ -57,8 +57,7 @@ uint32_t prefix_mask(unsigned prefix);
 bool ipv4_in_subnet(uint32_t ip, uint32_t net, unsigned prefix);
 
 /* OMAPI keys (omapi-key NAME ALGORITHM SECRET): a name [A-Za-z][A-Za-z0-9_.-]*
- * of 1..63, one of dhcpd's HMAC-MD5 / HMAC-SHA1 / -SHA224 / -SHA256 /
- * -SHA384 / -SHA512 (any case), a base64 secret of 1..127. */
+ * of 1..63, HMAC-MD5 (any case), a base64 secret of 1..127. */
 int validate_omapi_key_name(const char *s);
 int validate_omapi_algorithm(const char *s);
 int validate_omapi_secret(const char *s);
