@@ -2,7 +2,8 @@
 # nimbusd's event loop does not wait for dhcpd: with a stand-in for
 # `dhcpd -t` (nimbusd's `dhcpd` setting) that takes 8 s, a `node add` is
 # pending for those 8 s while node reports (POST /v1/report over TCP, busybox
-# wget from another namespace) and `nimbus node list` are answered at once;
+# wget from another namespace) and `nimbus node list` are answered at once
+# (each within 2 s; a loop that waited would answer after the 8 s);
 # the add then completes and the real isc-dhcpd (OMAPI) knows the host; an
 # image change sent meanwhile waits for the add and then rewrites n1's
 # pxelinux file. Then
@@ -117,10 +118,12 @@ for i in 1 2 3 4 5; do
 done
 ok "reports during the pending add answered in ms: ${rep_ms[*]}"
 ok "node list during the pending add answered in ms: ${list_ms[*]}"
-check "all 5 reports answered within 1 s while dhcpd -t ran" \
-	bash -c '[ $# = 5 ] && for v; do [ "$v" -lt 1000 ] || exit 1; done' _ "${rep_ms[@]}"
-check "all 5 node lists answered within 1 s while dhcpd -t ran" \
-	bash -c '[ $# = 5 ] && for v; do [ "$v" -lt 1000 ] || exit 1; done' _ "${list_ms[@]}"
+# Measured 17-744 ms on the shared 2-core machine (a fork of nimbus and of
+# ip netns exec each); a stalled loop answers after the check, 8 s.
+check "all 5 reports answered within 2 s while dhcpd -t ran" \
+	bash -c '[ $# = 5 ] && for v; do [ "$v" -lt 2000 ] || exit 1; done' _ "${rep_ms[@]}"
+check "all 5 node lists answered within 2 s while dhcpd -t ran" \
+	bash -c '[ $# = 5 ] && for v; do [ "$v" -lt 2000 ] || exit 1; done' _ "${list_ms[@]}"
 check "the discovered report was recorded" eval "nimbus node discovered | grep -q $MD"
 wait "$add_pid"
 add_took=$(($(ms) - t_add))
