@@ -11,9 +11,6 @@
 
 const struct prov_ops prov_ops_real = {
 	.write_files = provision_write_files,
-	.omapi_add = provision_omapi_add,
-	.omapi_remove = provision_omapi_remove,
-	.node_validate = prov_node_validate,
 };
 
 int api_error(struct api_response *resp, int status, const char *fmt, ...)
@@ -174,6 +171,6 @@ void api_handle(struct api_ctx *ctx, const struct api_request *req,
 		api_events(ctx, req, resp);
 	else
 		api_error(resp, 404, "no such endpoint '%.100s'", req->path);
-	if (!resp->body)
+	if (!resp->body && resp->status != API_PENDING)
 		api_error(resp, 500, "out of memory");
 }

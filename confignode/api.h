@@ -12,6 +12,7 @@
 #include "config.h"
 #include "db.h"
 #include "node_state.h"
+#include "prov_queue.h"
 
 #define API_REPORT_BODY_MAX (16 * 1024)  /* node reports (TCP) */
 #define API_ADMIN_BODY_MAX  (64 * 1024)  /* operator requests (Unix socket) */
@@ -22,6 +23,8 @@ enum api_origin {
 	API_REPORT,  /* the TCP listener: anyone on the provisioning net */
 };
 
+struct api_response;
+
 struct api_request {
 	enum api_origin origin;
 	const char *method;
@@ -29,19 +32,25 @@ struct api_request {
 	const char *body;       /* not NUL-terminated; may be NULL */
 	size_t body_len;
 	uint32_t peer_ip;       /* API_REPORT: source address, host order */
+	/* Node changes are answered when their provisioning transaction has
+	 * finished: api_handle() then leaves status API_PENDING and calls this
+	 * later (possibly before it returns) with the answer, whose body the
+	 * callee owns. */
+	void (*reply_later)(void *arg, struct api_response *resp);
+	void *reply_arg;
 };
 
+#define API_PENDING 0
+
 struct api_response {
-	int status;
+	int status;             /* API_PENDING: see api_request.reply_later */
 	json_t *body;           /* owned; json_decref() after sending */
 };
 
-/* The provisioning steps, through pointers so tests can make them fail. */
+/* Regenerating every file in place (images, roles, start-up), through a
+ * pointer so tests can make it fail. */
 struct prov_ops {
 	int (*write_files)(const struct prov_config *, const struct prov_node *, size_t);
-	int (*omapi_add)(const struct prov_config *, const struct prov_node *);
-	int (*omapi_remove)(const struct prov_config *, const struct prov_node *);
-	int (*node_validate)(const struct prov_config *, const struct prov_node *);
 };
 
 extern const struct prov_ops prov_ops_real;
@@ -50,6 +59,7 @@ struct api_ctx {
 	struct db *db;
 	const struct nimbusd_config *cfg;
 	const struct prov_ops *prov;
+	struct prov_queue *queue;    /* node changes: one transaction at a time */
 	int64_t (*now)(void);
 	/* Called just before (true) and after (false) the files are rewritten,
 	 * so the TFTP watcher can tell nimbusd's own opens from a node's.

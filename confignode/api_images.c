@@ -178,53 +178,184 @@ static int check_users_fit(struct api_ctx *ctx, const struct prov_image *img,
 	return rc;
 }
 
-/* Opens the transaction a change of an image or a role runs in and reads
- * the image it is about; on failure no transaction is left open. */
-static int begin_with_image(struct api_ctx *ctx, const char *name, struct prov_image *img,
-			    struct api_response *resp)
+/* --- image and role changes as provisioning transactions --------------
+ *
+ * Changing an image or a role's default image changes what nodes boot: every
+ * file is regenerated, through the same queue as node changes (so the
+ * event loop does not wait for `dhcpd -t`, and the files never race a node
+ * change). The change is made twice in a database transaction: once rolled
+ * back, to know the nodes' files after it (prepare), once committed, as the
+ * transaction's last step. */
+
+struct files_job {
+	struct prov_job job;          /* first: the queue hands this back */
+	struct api_ctx *ctx;
+	json_t *obj;                  /* the request body */
+	char name[NAME_MAX_LEN + 1];  /* the image or role in the path */
+	void (*reply)(void *arg, struct api_response *resp);
+	void *reply_arg;
+	struct api_response resp;     /* the answer */
+	/* The change, inside an open database transaction: 0 with the answer
+	 * in *answer (replaced) and what to log, or -1 with resp set. */
+	int (*apply)(struct files_job *fj, json_t **answer);
+	json_t *answer;
+	char log[1800];               /* a name and six paths of up to 255 bytes */
+};
+
+static struct files_job *fjob_of(struct prov_job *job)
 {
+	return (struct files_job *)job;
+}
+
+static int files_prepare(struct prov_job *job)
+{
+	struct files_job *fj = fjob_of(job);
+	struct api_ctx *ctx = fj->ctx;
 	int rc;
 
 	if (db_begin(ctx->db) < 0)
-		return api_error(resp, 500, "database busy");
-	rc = db_image_get(ctx->db, name, img);
-	if (rc < 0) {
-		api_error(resp, rc == -ENOENT ? 404 : 500, "image %s does not exist", name);
-		db_rollback(ctx->db);
+		return api_error(&fj->resp, 500, "database busy");
+	rc = fj->apply(fj, &fj->answer);
+	if (rc == 0)
+		rc = api_prov_list(ctx, &job->new_list, &job->n_new, &fj->resp);
+	db_rollback(ctx->db);
+	if (rc < 0)
 		return -1;
-	}
+	if (api_prov_list(ctx, &job->old_list, &job->n_old, &fj->resp) < 0)
+		return -1;
+	job->cfg = ctx->cfg->prov;
+	job->change = PROV_FILES;
+	job->omapi = false;
 	return 0;
 }
 
-/* Ends the transaction begin_with_image() opened: regenerates every file
- * from the changed database, then commits. On failure the transaction is
- * gone and the files match the database as it is again. */
-static int commit_with_files(struct api_ctx *ctx, const char *what, const char *name,
-			     struct api_response *resp)
+static int files_commit(struct prov_job *job)
 {
-	if (api_write_all(ctx, resp) < 0) {
-		db_rollback(ctx->db);
-		api_provision_all(ctx);
-		return -1;
-	}
+	struct files_job *fj = fjob_of(job);
+	struct api_ctx *ctx = fj->ctx;
+
+	if (db_begin(ctx->db) < 0)
+		return api_error(&fj->resp, 500, "database busy");
+	if (fj->apply(fj, &fj->answer) < 0)
+		goto rollback;
 	if (db_commit(ctx->db) < 0) {
-		api_error(resp, 500, "cannot commit %s %s", what, name);
-		api_provision_all(ctx);
-		return -1;
+		api_error(&fj->resp, 500, "cannot commit the change of %s", fj->name);
+		goto rollback;
 	}
+	log_info("%s", fj->log);
+	api_reply(&fj->resp, 200, fj->answer);
+	fj->answer = NULL;
+	return 0;
+rollback:
+	db_rollback(ctx->db);
+	return -1;
+}
+
+static void files_done(struct prov_job *job, int rc)
+{
+	struct files_job *fj = fjob_of(job);
+
+	if (rc < 0 && !fj->resp.body)
+		api_prov_failure(job, rc, &fj->resp);
+	if (rc < 0)
+		log_err("%s not done: %s", job->what,
+			json_string_value(json_object_get(fj->resp.body, "error")));
+	fj->reply(fj->reply_arg, &fj->resp);
+	json_decref(fj->answer);
+	json_decref(fj->obj);
+	free(fj);
+}
+
+/* Queues the change (takes obj); the answer comes through reply_later. */
+static void files_submit(struct api_ctx *ctx, const struct api_request *req, json_t *obj,
+			 const char *what, const char *name,
+			 int (*apply)(struct files_job *, json_t **), struct api_response *resp)
+{
+	struct files_job *fj;
+
+	if (!ctx->queue || !req->reply_later) {
+		json_decref(obj);
+		api_error(resp, 500, "image and role changes are not served here");
+		return;
+	}
+	fj = calloc(1, sizeof(*fj));
+	if (!fj) {
+		json_decref(obj);
+		api_error(resp, 500, "out of memory");
+		return;
+	}
+	fj->ctx = ctx;
+	fj->obj = obj;
+	snprintf(fj->name, sizeof(fj->name), "%s", name);
+	snprintf(fj->job.what, sizeof(fj->job.what), "%s %s set", what, name);
+	fj->reply = req->reply_later;
+	fj->reply_arg = req->reply_arg;
+	fj->apply = apply;
+	fj->job.prepare = files_prepare;
+	fj->job.commit = files_commit;
+	fj->job.done = files_done;
+	json_decref(resp->body);
+	resp->body = NULL;
+	resp->status = API_PENDING;
+	prov_queue_submit(ctx->queue, &fj->job);
+}
+
+/* The image of the change, read in its transaction. */
+static int get_image(struct api_ctx *ctx, const char *name, struct prov_image *img,
+		     struct api_response *resp)
+{
+	int rc = db_image_get(ctx->db, name, img);
+
+	if (rc < 0)
+		return api_error(resp, rc == -ENOENT ? 404 : 500, "image %s does not exist", name);
+	return 0;
+}
+
+static int image_apply(struct files_job *fj, json_t **answer)
+{
+	struct api_ctx *ctx = fj->ctx;
+	struct api_response *resp = &fj->resp;
+	json_t *obj = fj->obj;
+	struct prov_image img, old;
+	int rc;
+
+	if (get_image(ctx, fj->name, &img, resp) < 0)
+		return -1;
+	old = img;
+	if (patch_field(obj, "kernel", true, img.kernel, sizeof(img.kernel), resp) < 0 ||
+	    patch_field(obj, "initrd", true, img.initrd, sizeof(img.initrd), resp) < 0 ||
+	    patch_field(obj, "xen", true, img.xen, sizeof(img.xen), resp) < 0 ||
+	    patch_field(obj, "xen_cmdline", false, img.xen_cmdline, sizeof(img.xen_cmdline),
+			resp) < 0 ||
+	    patch_field(obj, "cmdline", false, img.cmdline, sizeof(img.cmdline), resp) < 0)
+		return -1;
+	if (!img.xen[0] && json_object_get(obj, "xen"))
+		img.xen_cmdline[0] = '\0';   /* dropping Xen drops its command line */
+	if (img.xen_cmdline[0] && !img.xen[0])
+		return api_error(resp, 400, "xen_cmdline given without xen");
+	if (check_users_fit(ctx, &img, resp) < 0)
+		return -1;
+	rc = db_image_update(ctx->db, &img);
+	if (rc < 0)
+		return api_error(resp, 500, "cannot update image %s: %s", fj->name, strerror(-rc));
+	snprintf(fj->log, sizeof(fj->log),
+		 "image %s changed: kernel %s -> %s, initrd %s -> %s, xen %s -> %s", fj->name,
+		 old.kernel, img.kernel, old.initrd[0] ? old.initrd : "-",
+		 img.initrd[0] ? img.initrd : "-", old.xen[0] ? old.xen : "-",
+		 img.xen[0] ? img.xen : "-");
+	json_decref(*answer);
+	*answer = image_json(&img);
 	return 0;
 }
 
 /* Changing an image changes what its nodes boot: their pxelinux files are
- * regenerated in the same transaction, all or nothing. */
+ * regenerated in the same provisioning transaction, all or nothing. */
 static void image_set(struct api_ctx *ctx, const struct api_request *req, const char *name,
 		      struct api_response *resp)
 {
 	static const char *const keys[] = { "kernel", "initrd", "xen", "xen_cmdline", "cmdline",
 					    NULL };
-	struct prov_image img, old;
 	json_t *obj;
-	int rc;
 
 	if (validate_image_name(name) < 0) {
 		api_error(resp, 400, "bad image name '%.70s'", name);
@@ -233,43 +364,11 @@ static void image_set(struct api_ctx *ctx, const struct api_request *req, const 
 	obj = api_parse_object(req, resp);
 	if (!obj)
 		return;
-	if (api_only_keys(obj, keys, resp) < 0)
-		goto out;
-	if (begin_with_image(ctx, name, &img, resp) < 0)
-		goto out;
-	old = img;
-	if (patch_field(obj, "kernel", true, img.kernel, sizeof(img.kernel), resp) < 0 ||
-	    patch_field(obj, "initrd", true, img.initrd, sizeof(img.initrd), resp) < 0 ||
-	    patch_field(obj, "xen", true, img.xen, sizeof(img.xen), resp) < 0 ||
-	    patch_field(obj, "xen_cmdline", false, img.xen_cmdline, sizeof(img.xen_cmdline),
-			resp) < 0 ||
-	    patch_field(obj, "cmdline", false, img.cmdline, sizeof(img.cmdline), resp) < 0)
-		goto rollback;
-	if (!img.xen[0] && json_object_get(obj, "xen"))
-		img.xen_cmdline[0] = '\0';   /* dropping Xen drops its command line */
-	if (img.xen_cmdline[0] && !img.xen[0]) {
-		api_error(resp, 400, "xen_cmdline given without xen");
-		goto rollback;
+	if (api_only_keys(obj, keys, resp) < 0) {
+		json_decref(obj);
+		return;
 	}
-	if (check_users_fit(ctx, &img, resp) < 0)
-		goto rollback;
-	rc = db_image_update(ctx->db, &img);
-	if (rc < 0) {
-		api_error(resp, 500, "cannot update image %s: %s", name, strerror(-rc));
-		goto rollback;
-	}
-	if (commit_with_files(ctx, "image", name, resp) < 0)
-		goto out;
-	log_info("image %s changed: kernel %s -> %s, initrd %s -> %s, xen %s -> %s", name,
-		 old.kernel, img.kernel, old.initrd[0] ? old.initrd : "-",
-		 img.initrd[0] ? img.initrd : "-", old.xen[0] ? old.xen : "-",
-		 img.xen[0] ? img.xen : "-");
-	api_reply(resp, 200, image_json(&img));
-	goto out;
-rollback:
-	db_rollback(ctx->db);
-out:
-	json_decref(obj);
+	files_submit(ctx, req, obj, "image", name, image_apply, resp);
 }
 
 /* An image in use (a role's default or a node's override) is kept; the
@@ -360,17 +459,39 @@ static void role_list(struct api_ctx *ctx, struct api_response *resp)
 	api_reply(resp, 200, json_pack("{s:o}", "roles", arr));
 }
 
+static int role_apply(struct files_job *fj, json_t **answer)
+{
+	struct api_ctx *ctx = fj->ctx;
+	struct api_response *resp = &fj->resp;
+	struct prov_image img;
+	enum node_role role;
+	const char *image;
+	int rc;
+
+	/* both checked when the request came */
+	role_parse(fj->name, &role);
+	api_get_str(fj->obj, "image", true, &image, resp);
+	if (get_image(ctx, image, &img, resp) < 0 || api_image_fits_role(role, &img, resp) < 0)
+		return -1;
+	rc = db_role_set(ctx->db, role, image);
+	if (rc < 0)
+		return api_error(resp, 500, "cannot set image of role %s: %s", fj->name,
+				 strerror(-rc));
+	snprintf(fj->log, sizeof(fj->log), "role %s boots image %s by default", fj->name, image);
+	json_decref(*answer);
+	*answer = json_pack("{s:s, s:s}", "name", fj->name, "image", image);
+	return 0;
+}
+
 /* Changing a role's default image changes what its nodes boot: their
- * pxelinux files are regenerated in the same transaction. */
+ * pxelinux files are regenerated in the same provisioning transaction. */
 static void role_set(struct api_ctx *ctx, const struct api_request *req,
 		     const char *name, struct api_response *resp)
 {
 	static const char *const keys[] = { "image", NULL };
 	enum node_role role;
-	struct prov_image img;
 	const char *image;
 	json_t *obj;
-	int rc;
 
 	if (role_parse(name, &role) < 0) {
 		api_error(resp, 404, "no role named '%.40s' (storage or hw)", name);
@@ -381,28 +502,14 @@ static void role_set(struct api_ctx *ctx, const struct api_request *req,
 		return;
 	if (api_only_keys(obj, keys, resp) < 0 ||
 	    api_get_str(obj, "image", true, &image, resp) < 0)
-		goto out;
+		goto fail;
 	if (validate_image_name(image) < 0) {
 		api_error(resp, 400, "bad image name '%.70s'", image);
-		goto out;
+		goto fail;
 	}
-	if (begin_with_image(ctx, image, &img, resp) < 0)
-		goto out;
-	if (api_image_fits_role(role, &img, resp) < 0)
-		goto rollback;
-	rc = db_role_set(ctx->db, role, image);
-	if (rc < 0) {
-		api_error(resp, 500, "cannot set image of role %s: %s", name, strerror(-rc));
-		goto rollback;
-	}
-	if (commit_with_files(ctx, "role", name, resp) < 0)
-		goto out;
-	log_info("role %s boots image %s by default", name, image);
-	api_reply(resp, 200, json_pack("{s:s, s:s}", "name", name, "image", image));
-	goto out;
-rollback:
-	db_rollback(ctx->db);
-out:
+	files_submit(ctx, req, obj, "role", name, role_apply, resp);
+	return;
+fail:
 	json_decref(obj);
 }
 

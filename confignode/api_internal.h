@@ -46,12 +46,16 @@ int api_node_to_prov(struct api_ctx *ctx, const struct db_node *n,
 /* Whether a role can boot an image (hw needs Xen); 409 otherwise. */
 int api_image_fits_role(enum node_role role, const struct prov_image *img,
 			struct api_response *resp);
+/* Every node as provisioning sees it, from the database as it is now
+ * (inside or outside a transaction): *list malloc()ed. */
+int api_prov_list(struct api_ctx *ctx, struct prov_node **list, size_t *n,
+		  struct api_response *resp);
 /* Rewrites every file from the database as it is now (inside or outside a
- * transaction). */
+ * transaction), in place (start-up). */
 int api_write_all(struct api_ctx *ctx, struct api_response *resp);
-/* OMAPI host add/remove; 0 when OMAPI is turned off (omapi-port 0). */
-int api_omapi_add(struct api_ctx *ctx, const struct prov_node *pn);
-int api_omapi_remove(struct api_ctx *ctx, const struct prov_node *pn);
+/* The answer for a provisioning transaction that failed at a step (its
+ * prepare or commit having set no answer of their own). */
+void api_prov_failure(const struct prov_job *job, int rc, struct api_response *resp);
 
 json_t *api_node_json(struct api_ctx *ctx, const struct db_node *n);
 const char *api_ip_str(uint32_t ip, char buf[16]);

@@ -320,7 +320,7 @@ static void report_discovered(struct api_ctx *ctx, const struct api_request *req
 
 	mac_format(mac, m);
 	api_ip_str(req->peer_ip, peer);
-	if (!ipv4_in_subnet(req->peer_ip, ntohl(p->subnet.s_addr), ctx->cfg->prefix)) {
+	if (!ipv4_in_subnet(req->peer_ip, p->subnet, ctx->cfg->prefix)) {
 		api_error(resp, 403, "report from %s: outside the provisioning subnet", peer);
 		return;
 	}

@@ -1,13 +1,14 @@
 # confignode/: nimbusd (the config node daemon) and nimbus (its CLI).
 
-# --- engineer F's provisioning sources (F edits these two lines) ---
-PROVISION_SRCS := $(sort $(wildcard confignode/gen_*.c confignode/prov_*.c confignode/dhcp_*.c confignode/provision.c))
+# Provisioning (provision.h): generators, validation, OMAPI, the transaction
+# and the helper programs it runs.
+PROVISION_SRCS := $(sort $(wildcard confignode/gen_*.c confignode/prov_*.c confignode/dhcp_*.c \
+	confignode/provision.c confignode/validate.c))
 PROVISION_LIBS :=
 $(eval $(call unit_test,gen,$(call objs,$(PROVISION_SRCS)),$(PROVISION_LIBS)))
-# --- end of F's lines ---
 
 NIMBUSD_CORE_SRCS := confignode/config.c confignode/db.c confignode/node_state.c \
-	confignode/validate.c confignode/api.c confignode/api_nodes.c \
+	confignode/api.c confignode/api_nodes.c \
 	confignode/api_images.c confignode/api_report.c
 NIMBUSD_LIBS := -lsqlite3 -ljansson $(PROVISION_LIBS)
 
@@ -27,3 +28,4 @@ $(eval $(call unit_test,db,$(call objs,confignode/db.c confignode/node_state.c \
 $(eval $(call unit_test,api,$(call objs,$(NIMBUSD_CORE_SRCS) $(PROVISION_SRCS)),$(NIMBUSD_LIBS)))
 $(eval $(call unit_test,admin_auth,$(call objs,confignode/admin_auth.c),))
 $(eval $(call unit_test,tftp_watch,$(call objs,confignode/tftp_watch.c $(PROVISION_SRCS)),$(PROVISION_LIBS)))
+$(eval $(call unit_test,prov_txn,$(call objs,$(PROVISION_SRCS)),$(PROVISION_LIBS)))

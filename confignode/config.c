@@ -1,6 +1,5 @@
 #include "config.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -47,16 +46,6 @@ static int fail(char *err, size_t errlen, unsigned line, const char *fmt, ...)
 	return -EINVAL;
 }
 
-static int parse_ip(const char *s, struct in_addr *out)
-{
-	uint32_t ip;
-
-	if (ipv4_parse(s, &ip) < 0)
-		return -EINVAL;
-	out->s_addr = htonl(ip);
-	return 0;
-}
-
 static int parse_ulong(const char *s, unsigned long max, unsigned long *out)
 {
 	char *end;
@@ -81,8 +70,8 @@ static int set_abs_path(char *dst, size_t dstlen, const char *v)
 	return 0;
 }
 
-/* TFTP-root-relative path, or an absolute one (F's provisioning code makes
- * it relative). */
+/* TFTP-root-relative path, or an absolute one (provisioning's
+ * prov_tftp_relative() makes it relative). */
 static int set_boot_path(char *dst, size_t dstlen, const char *v)
 {
 	if (v[0] == '/')
@@ -124,14 +113,14 @@ static int parse_line(struct nimbusd_config *cfg, struct seen *seen,
 			return fail(err, errlen, line,
 				    "subnet: bad network '%s' (want A.B.C.D/8..30 with no host bits)",
 				    argv[1]);
-		p->subnet.s_addr = htonl(a);
-		p->netmask.s_addr = htonl(prefix_mask(cfg->prefix));
+		p->subnet = a;
+		p->netmask = prefix_mask(cfg->prefix);
 		seen->subnet = 1;
 		return 0;
 	}
 	if (strcmp(k, "address") == 0) {
 		NEED(1);
-		if (parse_ip(argv[1], &p->address) < 0)
+		if (ipv4_parse(argv[1], &p->address) < 0)
 			return fail(err, errlen, line, "address: bad IPv4 address '%s'", argv[1]);
 		seen->address = 1;
 		return 0;
@@ -150,8 +139,8 @@ static int parse_line(struct nimbusd_config *cfg, struct seen *seen,
 			cfg->node_pool_end = b;
 			seen->pool = line;
 		} else {
-			p->pool_start.s_addr = htonl(a);
-			p->pool_end.s_addr = htonl(b);
+			p->pool_start = a;
+			p->pool_end = b;
 			seen->range = line;
 		}
 		return 0;
@@ -167,7 +156,7 @@ static int parse_line(struct nimbusd_config *cfg, struct seen *seen,
 				    argv[1]);
 		memcpy(host, argv[1], (size_t)(colon - argv[1]));
 		host[colon - argv[1]] = '\0';
-		if (parse_ip(host, &cfg->report_ip) < 0 ||
+		if (ipv4_parse(host, &cfg->report_ip) < 0 ||
 		    parse_ulong(colon + 1, 65535, &v) < 0 || v == 0)
 			return fail(err, errlen, line, "listen-report: bad address '%s' (want IP:PORT)",
 				    argv[1]);
@@ -225,14 +214,15 @@ static int parse_line(struct nimbusd_config *cfg, struct seen *seen,
 	}
 	if (strcmp(k, "omapi-key") == 0) {
 		NEED(3);
-		if (validate_image_name(argv[1]) < 0 || strlen(argv[1]) >= sizeof(p->omapi_key_name))
-			return fail(err, errlen, line, "omapi-key: bad key name '%s'", argv[1]);
-		if (strcmp(argv[2], "HMAC-MD5") != 0)
+		if (validate_omapi_key_name(argv[1]) < 0 || strlen(argv[1]) >= sizeof(p->omapi_key_name))
+			return fail(err, errlen, line,
+				    "omapi-key: bad key name '%s' (a letter, then letters, digits, _ . -)",
+				    argv[1]);
+		if (validate_omapi_algorithm(argv[2]) < 0)
 			return fail(err, errlen, line,
 				    "omapi-key: unsupported algorithm '%s' (dhcpd's OMAPI takes HMAC-MD5)",
 				    argv[2]);
-		if (strspn(argv[3], "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=") !=
-		    strlen(argv[3]) || strlen(argv[3]) >= sizeof(p->omapi_secret))
+		if (validate_omapi_secret(argv[3]) < 0 || strlen(argv[3]) >= sizeof(p->omapi_secret))
 			return fail(err, errlen, line, "omapi-key: secret is not base64 (at most %zu characters)",
 				    sizeof(p->omapi_secret) - 1);
 		snprintf(p->omapi_key_name, sizeof(p->omapi_key_name), "%s", argv[1]);
@@ -257,8 +247,8 @@ static int check_whole(struct nimbusd_config *cfg, const struct seen *seen,
 		       char *err, size_t errlen)
 {
 	struct prov_config *p = &cfg->prov;
-	uint32_t net = ntohl(p->subnet.s_addr), addr = ntohl(p->address.s_addr);
-	uint32_t rs = ntohl(p->pool_start.s_addr), re = ntohl(p->pool_end.s_addr);
+	uint32_t net = p->subnet, addr = p->address;
+	uint32_t rs = p->pool_start, re = p->pool_end;
 	char a[16], b[16];
 
 	if (!seen->subnet)
@@ -296,7 +286,7 @@ static int check_whole(struct nimbusd_config *cfg, const struct seen *seen,
 	if (p->omapi_port && !p->omapi_key_name[0])
 		return fail(err, errlen, 0, "omapi-port %u needs an omapi-key (or omapi-port 0)",
 			    p->omapi_port);
-	if (!cfg->report_ip.s_addr)
+	if (!cfg->report_ip)
 		cfg->report_ip = p->address;
 	snprintf(p->admin_socket, sizeof(p->admin_socket), "%s", cfg->socket);
 	return 0;
@@ -430,7 +420,7 @@ int config_diff(const struct nimbusd_config *cur, const struct nimbusd_config *n
 	DIFF("pool", cur->node_pool_start != next->node_pool_start ||
 	     cur->node_pool_end != next->node_pool_end, 0);
 	DIFF("dynamic-range", MEM(pool_start) || MEM(pool_end), 0);
-	DIFF("listen-report", cur->report_ip.s_addr != next->report_ip.s_addr ||
+	DIFF("listen-report", cur->report_ip != next->report_ip ||
 	     a->report_port != b->report_port, 1);
 	DIFF("socket", CSTR(socket), 1);
 	DIFF("socket-mode", cur->socket_mode != next->socket_mode, 0);

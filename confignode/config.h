@@ -1,7 +1,8 @@
 /* nimbusd's configuration file: line-based "key value...", '#' comments.
  * The parser does no I/O: it fills a fresh struct from text, and the caller
  * applies it only when it is valid (`nimbusd -t` stops there). The
- * provisioning part is F's struct prov_config, filled here. */
+ * provisioning part is provisioning's struct prov_config (provision.h),
+ * filled here. */
 #ifndef NIMBUS_CONFIG_H
 #define NIMBUS_CONFIG_H
 
@@ -19,7 +20,7 @@ struct nimbusd_config {
 	unsigned prefix;             /* subnet prefix length */
 	uint32_t node_pool_start;    /* "pool": fixed addresses given to nodes */
 	uint32_t node_pool_end;      /* (host byte order) */
-	struct in_addr report_ip;    /* listen-report address (port in prov) */
+	uint32_t report_ip;          /* listen-report address (port in prov) */
 	char socket[PROV_PATH_MAX];  /* admin API Unix socket */
 	mode_t socket_mode;          /* who may administer: file permissions */
 	char admin_user[ADMIN_NAME_MAX];  /* and the peer's credentials: */

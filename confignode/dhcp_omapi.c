@@ -1,5 +1,4 @@
 /* OMAPI through omshell: see dhcp_omapi.h for why not dhcpctl directly. */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -12,14 +11,14 @@
 int omapi_script(const struct prov_config *cfg, const struct prov_node *node,
 		 enum omapi_op op, char **text)
 {
-	char a[INET_ADDRSTRLEN], m[MAC_STR_LEN];
+	char a[16], m[MAC_STR_LEN];
 	size_t len;
 	FILE *f;
 
 	*text = NULL;
-	if (!cfg->omapi_port || !prov_valid_key_name(cfg->omapi_key_name) ||
-	    !prov_valid_algorithm(cfg->omapi_algorithm) ||
-	    !prov_valid_secret(cfg->omapi_secret) || !prov_valid_label(node->name))
+	if (!cfg->omapi_port || validate_omapi_key_name(cfg->omapi_key_name) < 0 ||
+	    validate_omapi_algorithm(cfg->omapi_algorithm) < 0 ||
+	    validate_omapi_secret(cfg->omapi_secret) < 0 || validate_node_name(node->name) < 0)
 		return -EINVAL;
 	if (op == OMAPI_CREATE && !mac_is_unicast(node->mac))
 		return -EINVAL;
@@ -31,7 +30,7 @@ int omapi_script(const struct prov_config *cfg, const struct prov_node *node,
 		cfg->omapi_key_name, cfg->omapi_secret, cfg->omapi_algorithm, node->name);
 	if (op == OMAPI_CREATE) {
 		mac_format(node->mac, m);
-		inet_ntop(AF_INET, &node->ip, a, sizeof(a));
+		ipv4_format(node->ip, a);
 		fprintf(f, "set hardware-address = %s\nset hardware-type = 1\n"
 			"set ip-address = %s\ncreate\n", m, a);
 	} else {

@@ -31,4 +31,13 @@ int omapi_script(const struct prov_config *cfg, const struct prov_node *node,
  * after the last command). *why (may be NULL) points at the message. */
 int omapi_parse_output(const char *out, const char **why, size_t *why_len);
 
+/* The steps of one OMAPI call around running omshell (provision.c): the
+ * script for node (after checking it against cfg; -ENOTCONN when OMAPI is
+ * off), and what omshell's run (run_rc from prov_run / prov_child_end, its
+ * output) means: 0 or the negative errno above, logged with the node. */
+int provision_omapi_script(const struct prov_config *cfg, const struct prov_node *node,
+			   enum omapi_op op, char **script);
+int provision_omapi_verdict(const struct prov_config *cfg, const struct prov_node *node,
+			    enum omapi_op op, int run_rc, const char *out);
+
 #endif

@@ -1,6 +1,5 @@
 /* dhcpd.conf generator. Every string written here went through
  * prov_validate first, so nothing can close a quoted string or a block. */
-#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -11,14 +10,15 @@
 #include "log.h"
 #include "prov_validate.h"
 
-static const char *ip(struct in_addr a, char buf[INET_ADDRSTRLEN])
+static const char *ip(uint32_t a, char buf[16])
 {
-	return inet_ntop(AF_INET, &a, buf, INET_ADDRSTRLEN);
+	ipv4_format(a, buf);
+	return buf;
 }
 
 int gen_check_unique(const struct prov_node *nodes, size_t n)
 {
-	char m[MAC_STR_LEN], a[INET_ADDRSTRLEN];
+	char m[MAC_STR_LEN], a[16];
 
 	for (size_t i = 0; i < n; i++) {
 		for (size_t j = 0; j < i; j++) {
@@ -32,7 +32,7 @@ int gen_check_unique(const struct prov_node *nodes, size_t n)
 					nodes[i].name, m, nodes[j].name);
 				return -EEXIST;
 			}
-			if (nodes[i].ip.s_addr == nodes[j].ip.s_addr) {
+			if (nodes[i].ip == nodes[j].ip) {
 				log_err("node %s: address %s already belongs to node %s",
 					nodes[i].name, ip(nodes[i].ip, a), nodes[j].name);
 				return -EEXIST;
@@ -71,7 +71,7 @@ static void put_hook(FILE *f, const struct prov_config *cfg)
 int gen_dhcpd_conf(const struct prov_config *cfg, const struct prov_node *nodes,
 		   size_t n, bool with_uefi, char **text)
 {
-	char a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN], m[MAC_STR_LEN];
+	char a[16], b[16], m[MAC_STR_LEN];
 	const char *bios = cfg->bios_loader[0] ? cfg->bios_loader : "pxelinux.0";
 	size_t len;
 	FILE *f;

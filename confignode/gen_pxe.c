@@ -1,25 +1,19 @@
 /* pxelinux.cfg generator. Every string written here went through
  * prov_validate first: no newline can end a directive early, and no "---"
  * can split an mboot.c32 line. */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 
 #include "gen_pxe.h"
 #include "prov_validate.h"
 
-static const char *role_name(enum prov_role r)
-{
-	return r == PROV_ROLE_HW ? "hw" : "storage";
-}
-
 /* The kernel's command line: the image's own, then what nimbus adds. */
 static void put_cmdline(FILE *f, const struct prov_config *cfg, const char *own,
 			const char *node)
 {
-	char a[INET_ADDRSTRLEN];
+	char a[16];
 
-	inet_ntop(AF_INET, &cfg->address, a, sizeof(a));
+	ipv4_format(cfg->address, a);
 	if (own[0])
 		fprintf(f, "%s ", own);
 	fprintf(f, "nimbus.report=%s:%u", a, (unsigned)cfg->report_port);

@@ -33,6 +33,12 @@ struct request {
 	int refused;      /* the admin policy refused the peer */
 	uid_t uid;        /* the peer, for the refusal */
 	pid_t pid;
+	/* A node change is answered when its provisioning transaction ends:
+	 * the connection is suspended meanwhile, the event loop goes on. */
+	struct MHD_Connection *conn;
+	bool suspended;
+	bool answered;    /* resp holds the answer, not yet sent */
+	struct api_response resp;
 };
 
 /* The admin socket's caller, from the kernel; refused unless the policy
@@ -85,6 +91,30 @@ static uint32_t peer_ip(struct MHD_Connection *conn)
 	return 0;
 }
 
+/* api_request.reply_later: the answer of a suspended (or not yet suspended)
+ * request. */
+static void reply_later(void *arg, struct api_response *resp)
+{
+	struct request *rq = arg;
+
+	rq->resp = *resp;
+	rq->answered = true;
+	if (rq->suspended) {
+		rq->suspended = false;
+		MHD_resume_connection(rq->conn);
+	}
+}
+
+static enum MHD_Result send_answer(struct MHD_Connection *conn, struct request *rq)
+{
+	enum MHD_Result ret = send_json(conn, rq->resp.status, rq->resp.body);
+
+	json_decref(rq->resp.body);
+	rq->resp.body = NULL;
+	rq->answered = false;
+	return ret;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
 				  const char *method, const char *version,
 				  const char *upload_data, size_t *upload_size, void **con_cls)
@@ -105,6 +135,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			check_peer(h, conn, rq);
 		return MHD_YES;
 	}
+	if (rq->answered) /* resumed */
+		return send_answer(conn, rq);
 	if (*upload_size) {
 		/* Keep reading past the limit (so the client gets a 413, not a
 		 * reset), but never store more than body_max. */
@@ -150,7 +182,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	req.body = rq->body;
 	req.body_len = rq->len;
 	req.peer_ip = h->origin == API_REPORT ? peer_ip(conn) : 0;
+	req.reply_later = reply_later;
+	req.reply_arg = rq;
+	rq->conn = conn;
 	api_handle(h->ctx, &req, &resp);
+	if (resp.status == API_PENDING) {
+		if (rq->answered) /* it finished at once */
+			return send_answer(conn, rq);
+		rq->suspended = true;
+		MHD_suspend_connection(conn);
+		return MHD_YES;
+	}
 	ret = send_json(conn, resp.status, resp.body);
 	json_decref(resp.body);
 	return ret;
@@ -165,6 +207,7 @@ static void on_done(void *cls, struct MHD_Connection *conn, void **con_cls,
 	(void)conn;
 	(void)toe;
 	if (rq) {
+		json_decref(rq->resp.body);
 		free(rq->body);
 		free(rq);
 		*con_cls = NULL;
@@ -192,7 +235,7 @@ int httpd_start(struct httpd **out, int listen_fd, enum api_origin origin,
 	h->ctx = ctx;
 	h->policy = origin == API_ADMIN ? policy : NULL;
 	h->body_max = origin == API_REPORT ? API_REPORT_BODY_MAX : API_ADMIN_BODY_MAX;
-	h->mhd = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL,
+	h->mhd = MHD_start_daemon(MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, 0, NULL, NULL,
 				  on_request, h,
 				  MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 				  MHD_OPTION_LISTEN_SOCKET, listen_fd,

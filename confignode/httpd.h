@@ -1,7 +1,9 @@
 /* The HTTP side of nimbusd's API: libmicrohttpd on a listening socket that
  * nimbusd bound itself (Unix socket for operators, TCP for node reports),
  * run from nimbusd's own epoll loop (MHD_USE_EPOLL, no threads). Requests
- * are collected up to a body limit and handed to api_handle(). */
+ * are collected up to a body limit and handed to api_handle(); a node change
+ * it answers later (API_PENDING) suspends its connection until the answer
+ * comes (MHD_ALLOW_SUSPEND_RESUME), while other requests are served. */
 #ifndef NIMBUS_HTTPD_H
 #define NIMBUS_HTTPD_H
 

@@ -1,7 +1,9 @@
 /* nimbusd: the config node's orchestration daemon. One epoll loop serves
  * the admin API (Unix socket), node reports (TCP), the TFTP watcher
- * (fanotify or inotify on pxelinux.cfg/), the lost-node timer and signals
- * (HUP re-reads the configuration). */
+ * (fanotify or inotify on pxelinux.cfg/), the lost-node timer, signals
+ * (HUP re-reads the configuration) and the provisioning queue's helper
+ * programs (dhcpd -t, omshell), whose output pipes it watches instead of
+ * waiting for them. */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -26,7 +28,7 @@
 
 #define DEFAULT_CONFIG "/etc/nimbus/nimbusd.conf"
 
-enum { EV_ADMIN = 1, EV_REPORT, EV_WATCH, EV_TIMER, EV_SIGNAL };
+enum { EV_ADMIN = 1, EV_REPORT, EV_WATCH, EV_TIMER, EV_SIGNAL, EV_PROV };
 
 struct daemon {
 	const char *config_path;
@@ -36,6 +38,9 @@ struct daemon {
 	struct api_ctx api;
 	struct httpd *admin, *report;
 	struct tftp_watch *watch;     /* NULL: no config-fetched events */
+	struct prov_queue *queue;     /* node changes, one transaction at a time */
+	struct prov_steps_ctx steps;
+	bool reload_pending;          /* SIGHUP while a transaction ran */
 	int epfd, timer_fd, sig_pipe[2];
 };
 
@@ -239,15 +244,37 @@ out:
 	free(old);
 }
 
+static int min_timeout(int a, int b)
+{
+	return a < 0 ? b : b < 0 ? a : (a < b ? a : b);
+}
+
+/* The running helper's output pipe in the epoll set (a new pipe per step;
+ * a closed one left the set by itself). */
+static void watch_prov(struct daemon *d)
+{
+	int fd = prov_queue_fd(d->queue);
+	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = EV_PROV };
+
+	if (fd >= 0 && epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev) < 0 && errno != EEXIST)
+		log_err("epoll_ctl for a provisioning helper: %s", strerror(errno));
+}
+
 static int run(struct daemon *d)
 {
 	struct epoll_event evs[8];
 	int stop = 0;
 
-	while (!stop) {
-		int t1 = httpd_timeout_ms(d->admin), t2 = httpd_timeout_ms(d->report);
-		int timeout = t1 < 0 ? t2 : t2 < 0 ? t1 : (t1 < t2 ? t1 : t2);
-		int n = epoll_wait(d->epfd, evs, 8, timeout);
+	/* A stop waits for the transaction under way: its request gets its
+	 * answer and nothing is left half-done. */
+	while (!stop || prov_queue_busy(d->queue)) {
+		int timeout = min_timeout(min_timeout(httpd_timeout_ms(d->admin),
+						      httpd_timeout_ms(d->report)),
+					  prov_queue_timeout_ms(d->queue));
+		int n;
+
+		watch_prov(d);
+		n = epoll_wait(d->epfd, evs, 8, timeout);
 
 		if (n < 0) {
 			if (errno == EINTR)
@@ -273,10 +300,15 @@ static int run(struct daemon *d)
 				break;
 			case EV_SIGNAL:
 				while (read(d->sig_pipe[0], &sig, 1) == 1) {
-					if (sig == SIGHUP) {
+					if (sig == SIGHUP && prov_queue_busy(d->queue)) {
+						log_info("SIGHUP: re-reading the configuration when the node change under way is done");
+						d->reload_pending = true;
+					} else if (sig == SIGHUP) {
 						reload(d);
 					} else {
-						log_info("signal %d: stopping", sig);
+						log_info("signal %d: stopping%s", sig,
+							 prov_queue_busy(d->queue) ?
+							 " when the node change under way is done" : "");
 						stop = 1;
 					}
 				}
@@ -284,6 +316,12 @@ static int run(struct daemon *d)
 			default:
 				break;
 			}
+		}
+		/* a child's output or its deadline: either way not blocking */
+		prov_queue_run(d->queue);
+		if (d->reload_pending && !prov_queue_busy(d->queue)) {
+			d->reload_pending = false;
+			reload(d);
 		}
 		httpd_run(d->report);
 		httpd_run(d->admin);
@@ -337,8 +375,14 @@ int main(int argc, char **argv)
 		log_err("cannot open database %s: %s", d.cfg.database, strerror(-rc));
 		goto out;
 	}
+	d.steps = (struct prov_steps_ctx){ .around_write = around_write, .around_arg = &d };
+	if (prov_queue_new(&d.queue, &prov_steps_real, &d.steps) < 0) {
+		log_err("out of memory");
+		goto out;
+	}
 	d.api = (struct api_ctx){ .db = d.db, .cfg = &d.cfg, .prov = &prov_ops_real,
-				  .now = now_wall, .around_write = around_write, .around_arg = &d };
+				  .queue = d.queue, .now = now_wall, .around_write = around_write,
+				  .around_arg = &d };
 	if (setup_signals(&d) < 0) {
 		log_err("cannot install signal handlers: %s", strerror(errno));
 		goto out;
@@ -349,7 +393,7 @@ int main(int argc, char **argv)
 	fd = httpd_listen_unix(d.cfg.socket, d.cfg.socket_mode);
 	if (fd < 0 || httpd_start(&d.admin, fd, API_ADMIN, &d.api, &d.policy) < 0)
 		goto out;
-	fd = httpd_listen_tcp(ntohl(d.cfg.report_ip.s_addr), d.cfg.prov.report_port);
+	fd = httpd_listen_tcp(d.cfg.report_ip, d.cfg.prov.report_port);
 	if (fd < 0 || httpd_start(&d.report, fd, API_REPORT, &d.api, NULL) < 0)
 		goto out;
 
@@ -371,7 +415,7 @@ int main(int argc, char **argv)
 	{
 		char a[16];
 
-		ipv4_format(ntohl(d.cfg.report_ip.s_addr), a);
+		ipv4_format(d.cfg.report_ip, a);
 		log_info("nimbusd ready: admin socket %s, reports on %s:%u, database %s (schema %d)",
 			 d.cfg.socket, a, d.cfg.prov.report_port, d.cfg.database,
 			 db_schema_version(d.db));
@@ -379,6 +423,12 @@ int main(int argc, char **argv)
 	if (run(&d) == 0)
 		ret = 0;
 out:
+	if (d.queue) {
+		/* abandoned jobs answer their suspended requests: send those */
+		prov_queue_free(d.queue);
+		if (d.admin)
+			httpd_run(d.admin);
+	}
 	httpd_stop(d.admin);
 	httpd_stop(d.report);
 	if (d.admin)

@@ -1,137 +1,40 @@
 /* Validation of everything provisioning writes into dhcpd.conf, pxelinux
- * files and omshell scripts. Pure: the generators refuse to run on anything
- * these functions reject, so no generated file ever carries a quote, a
- * newline, a ".." or a separator an operator slipped into a name. */
-#include <arpa/inet.h>
-#include <ctype.h>
+ * files and omshell scripts, field by field with validate.h's rules. Pure:
+ * the generators refuse to run on anything these functions reject, so no
+ * generated file ever carries a quote, a newline, a ".." or a separator an
+ * operator slipped into a name. */
 #include <stdio.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "log.h"
 #include "prov_validate.h"
 
-/* Every one of the n characters of s is a letter, a digit or in extra. */
-static bool alnum_or(const char *s, size_t n, const char *extra)
+/* A validate.h rule as the yes/no these struct checks need. */
+static bool ok(int (*rule)(const char *), const char *s)
 {
-	for (size_t i = 0; i < n; i++)
-		if (!isalnum((unsigned char)s[i]) && !strchr(extra, s[i]))
-			return false;
-	return true;
+	return rule(s) == 0;
 }
 
-bool prov_valid_label(const char *s)
+static bool in_subnet(const struct prov_config *cfg, uint32_t x)
 {
-	size_t n = strnlen(s, PROV_NAME_MAX);
-
-	if (n == 0 || n > 63 || s[0] == '-' || s[n - 1] == '-')
-		return false;
-	return alnum_or(s, n, "-");
-}
-
-/* No "..", "." or empty components: what in.tftpd --secure and pxelinux see
- * must stay inside the TFTP root and mean one file. */
-static bool components_ok(const char *s)
-{
-	const char *p = s;
-
-	while (*p) {
-		const char *e = strchr(p, '/');
-		size_t len = e ? (size_t)(e - p) : strlen(p);
-
-		if (len == 0 || (len == 1 && p[0] == '.') ||
-		    (len == 2 && p[0] == '.' && p[1] == '.'))
-			return false;
-		if (!e)
-			break;
-		p = e + 1;
-		if (!*p)
-			return false; /* trailing '/' */
-	}
-	return true;
-}
-
-static bool path_ok(const char *s, bool absolute)
-{
-	size_t n = strnlen(s, PROV_PATH_MAX);
-
-	if (n == 0 || n >= PROV_PATH_MAX)
-		return false;
-	if ((s[0] == '/') != absolute || (absolute && n == 1))
-		return false;
-	if (s[0] == '-' || !alnum_or(s, n, "._-+/"))
-		return false;
-	return components_ok(absolute ? s + 1 : s);
-}
-
-bool prov_valid_relpath(const char *s) { return path_ok(s, false); }
-bool prov_valid_abspath(const char *s) { return path_ok(s, true); }
-
-bool prov_valid_cmdline(const char *s)
-{
-	size_t n = strnlen(s, PROV_CMDLINE_MAX);
-
-	if (n >= PROV_CMDLINE_MAX)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (s[i] < 0x20 || s[i] > 0x7e)
-			return false;
-	/* mboot.c32 splits its APPEND line on "---" */
-	return strstr(s, "---") == NULL;
-}
-
-bool prov_valid_secret(const char *s)
-{
-	size_t n = strnlen(s, PROV_SECRET_MAX);
-
-	if (n == 0 || n >= PROV_SECRET_MAX)
-		return false;
-	return alnum_or(s, n, "+/=");
-}
-
-bool prov_valid_key_name(const char *s)
-{
-	size_t n = strnlen(s, PROV_NAME_MAX);
-
-	if (n == 0 || n >= PROV_NAME_MAX || !isalpha((unsigned char)s[0]))
-		return false;
-	return alnum_or(s, n, "_-.");
-}
-
-bool prov_valid_algorithm(const char *s)
-{
-	static const char *const algs[] = {
-		"HMAC-MD5", "HMAC-SHA1", "HMAC-SHA224", "HMAC-SHA256",
-		"HMAC-SHA384", "HMAC-SHA512",
-	};
-
-	for (size_t i = 0; i < sizeof(algs) / sizeof(algs[0]); i++)
-		if (strcasecmp(s, algs[i]) == 0)
-			return true;
-	return false;
-}
-
-static uint32_t h(struct in_addr a) { return ntohl(a.s_addr); }
-
-static bool in_subnet(const struct prov_config *cfg, struct in_addr a)
-{
-	uint32_t mask = h(cfg->netmask), net = h(cfg->subnet), x = h(a);
+	uint32_t mask = cfg->netmask, net = cfg->subnet;
 
 	/* neither the network address nor the broadcast address */
 	return (x & mask) == net && x != net && x != (net | ~mask);
 }
 
-static bool in_pool(const struct prov_config *cfg, struct in_addr a)
+static bool in_pool(const struct prov_config *cfg, uint32_t a)
 {
-	return h(a) >= h(cfg->pool_start) && h(a) <= h(cfg->pool_end);
+	return a >= cfg->pool_start && a <= cfg->pool_end;
 }
 
-static const char *ip_str(struct in_addr a, char buf[INET_ADDRSTRLEN])
+static const char *ip_str(uint32_t a, char buf[16])
 {
-	return inet_ntop(AF_INET, &a, buf, INET_ADDRSTRLEN);
+	ipv4_format(a, buf);
+	return buf;
 }
 
 /* Image paths: empty allowed only where noted; discovery images may be given
@@ -140,12 +43,12 @@ static const char *ip_str(struct in_addr a, char buf[INET_ADDRSTRLEN])
 static int image_validate(const char *what, const struct prov_image *img,
 			  bool need_xen)
 {
-	if (!prov_valid_relpath(img->kernel)) {
+	if (!ok(validate_tftp_path, img->kernel)) {
 		log_err("%s: bad kernel path '%s' (relative to the TFTP root, "
 			"[A-Za-z0-9._+/-], no '..')", what, img->kernel);
 		return -EINVAL;
 	}
-	if (img->initrd[0] && !prov_valid_relpath(img->initrd)) {
+	if (img->initrd[0] && !ok(validate_tftp_path, img->initrd)) {
 		log_err("%s: bad initrd path '%s'", what, img->initrd);
 		return -EINVAL;
 	}
@@ -153,16 +56,17 @@ static int image_validate(const char *what, const struct prov_image *img,
 		log_err("%s: the hw role needs a Xen image (--xen)", what);
 		return -EINVAL;
 	}
-	if (img->xen[0] && !prov_valid_relpath(img->xen)) {
+	if (img->xen[0] && !ok(validate_tftp_path, img->xen)) {
 		log_err("%s: bad xen path '%s'", what, img->xen);
 		return -EINVAL;
 	}
-	if (!prov_valid_cmdline(img->cmdline)) {
-		log_err("%s: bad command line '%.80s' (printable ASCII, no '---', "
-			"under %d bytes)", what, img->cmdline, PROV_CMDLINE_MAX);
+	if (!ok(validate_cmdline, img->cmdline)) {
+		log_err("%s: bad command line '%.80s' (printable ASCII without quotes, "
+			"'\\', ';', '{', '}', '#', '$', '`' or '---', at most %d bytes)", what,
+			img->cmdline, CMDLINE_MAX_LEN);
 		return -EINVAL;
 	}
-	if (!prov_valid_cmdline(img->xen_cmdline)) {
+	if (!ok(validate_cmdline, img->xen_cmdline)) {
 		log_err("%s: bad Xen command line '%.80s'", what, img->xen_cmdline);
 		return -EINVAL;
 	}
@@ -195,15 +99,15 @@ const char *prov_tftp_relative(const struct prov_config *cfg, const char *path)
 
 int prov_config_validate(const struct prov_config *cfg)
 {
-	char a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN];
-	uint32_t mask = h(cfg->netmask);
+	char a[16], b[16];
+	uint32_t mask = cfg->netmask;
 	struct prov_image disc = cfg->discovery;
 
 	if (mask == 0 || (~mask & (~mask + 1)) != 0) {
 		log_err("config: netmask %s is not contiguous", ip_str(cfg->netmask, a));
 		return -EINVAL;
 	}
-	if ((h(cfg->subnet) & ~mask) != 0) {
+	if ((cfg->subnet & ~mask) != 0) {
 		log_err("config: subnet %s has host bits set for netmask %s",
 			ip_str(cfg->subnet, a), ip_str(cfg->netmask, b));
 		return -EINVAL;
@@ -214,7 +118,7 @@ int prov_config_validate(const struct prov_config *cfg)
 		return -EINVAL;
 	}
 	if (!in_subnet(cfg, cfg->pool_start) || !in_subnet(cfg, cfg->pool_end) ||
-	    h(cfg->pool_start) > h(cfg->pool_end)) {
+	    cfg->pool_start > cfg->pool_end) {
 		log_err("config: pool %s - %s is not an ascending range inside the subnet",
 			ip_str(cfg->pool_start, a), ip_str(cfg->pool_end, b));
 		return -EINVAL;
@@ -227,43 +131,43 @@ int prov_config_validate(const struct prov_config *cfg)
 		log_err("config: report port 0");
 		return -EINVAL;
 	}
-	if (!prov_valid_abspath(cfg->tftp_root) || !prov_valid_abspath(cfg->dhcpd_conf) ||
-	    !prov_valid_abspath(cfg->dhcpd_bin)) {
+	if (!ok(validate_abs_path, cfg->tftp_root) || !ok(validate_abs_path, cfg->dhcpd_conf) ||
+	    !ok(validate_abs_path, cfg->dhcpd_bin)) {
 		log_err("config: tftp-root '%s', dhcpd-conf '%s' and dhcpd '%s' must be "
 			"plain absolute paths", cfg->tftp_root, cfg->dhcpd_conf,
 			cfg->dhcpd_bin);
 		return -EINVAL;
 	}
-	if (cfg->dhcpd_include[0] && !prov_valid_abspath(cfg->dhcpd_include)) {
+	if (cfg->dhcpd_include[0] && !ok(validate_abs_path, cfg->dhcpd_include)) {
 		log_err("config: bad dhcpd-include path '%s'", cfg->dhcpd_include);
 		return -EINVAL;
 	}
 	if (cfg->omapi_port) {
-		if (!prov_valid_key_name(cfg->omapi_key_name)) {
+		if (!ok(validate_omapi_key_name, cfg->omapi_key_name)) {
 			log_err("config: bad OMAPI key name '%s'", cfg->omapi_key_name);
 			return -EINVAL;
 		}
-		if (!prov_valid_algorithm(cfg->omapi_algorithm)) {
+		if (!ok(validate_omapi_algorithm, cfg->omapi_algorithm)) {
 			log_err("config: unknown OMAPI key algorithm '%s'", cfg->omapi_algorithm);
 			return -EINVAL;
 		}
-		if (!prov_valid_secret(cfg->omapi_secret)) {
+		if (!ok(validate_omapi_secret, cfg->omapi_secret)) {
 			log_err("config: OMAPI secret of key '%s' is not base64",
 				cfg->omapi_key_name);
 			return -EINVAL;
 		}
 	}
-	if (cfg->dhcp_hook[0] && (!prov_valid_abspath(cfg->dhcp_hook) ||
-				  !prov_valid_abspath(cfg->admin_socket))) {
+	if (cfg->dhcp_hook[0] && (!ok(validate_abs_path, cfg->dhcp_hook) ||
+				  !ok(validate_abs_path, cfg->admin_socket))) {
 		log_err("config: dhcp hook '%s' and admin socket '%s' must be plain "
 			"absolute paths", cfg->dhcp_hook, cfg->admin_socket);
 		return -EINVAL;
 	}
-	if (cfg->bios_loader[0] && !prov_valid_relpath(cfg->bios_loader)) {
+	if (cfg->bios_loader[0] && !ok(validate_tftp_path, cfg->bios_loader)) {
 		log_err("config: bad BIOS loader path '%s'", cfg->bios_loader);
 		return -EINVAL;
 	}
-	if (cfg->uefi_loader[0] && !prov_valid_relpath(cfg->uefi_loader)) {
+	if (cfg->uefi_loader[0] && !ok(validate_tftp_path, cfg->uefi_loader)) {
 		log_err("config: bad UEFI loader path '%s'", cfg->uefi_loader);
 		return -EINVAL;
 	}
@@ -276,9 +180,9 @@ int prov_config_validate(const struct prov_config *cfg)
 
 int prov_node_validate(const struct prov_config *cfg, const struct prov_node *node)
 {
-	char a[INET_ADDRSTRLEN], m[MAC_STR_LEN], what[PROV_NAME_MAX + 16];
+	char a[16], m[MAC_STR_LEN], what[PROV_NAME_MAX + 16];
 
-	if (!prov_valid_label(node->name)) {
+	if (!ok(validate_node_name, node->name)) {
 		log_err("node '%.*s': name is not a DNS label", PROV_NAME_MAX - 1,
 			node->name);
 		return -EINVAL;
@@ -288,22 +192,22 @@ int prov_node_validate(const struct prov_config *cfg, const struct prov_node *no
 		log_err("node %s: MAC %s is not a unicast address", node->name, m);
 		return -EINVAL;
 	}
-	if (!in_subnet(cfg, node->ip) || node->ip.s_addr == cfg->address.s_addr ||
+	if (!in_subnet(cfg, node->ip) || node->ip == cfg->address ||
 	    in_pool(cfg, node->ip)) {
 		log_err("node %s: address %s is not a free fixed address of the subnet "
 			"(outside the pool, not the config node's)", node->name,
 			ip_str(node->ip, a));
 		return -EINVAL;
 	}
-	if (node->role != PROV_ROLE_STORAGE && node->role != PROV_ROLE_HW) {
+	if (node->role != ROLE_STORAGE && node->role != ROLE_HW) {
 		log_err("node %s: unknown role %d", node->name, (int)node->role);
 		return -EINVAL;
 	}
-	if (node->image.name[0] && !prov_valid_label(node->image.name)) {
-		log_err("node %s: image name '%.*s' is not a label", node->name,
+	if (node->image.name[0] && !ok(validate_image_name, node->image.name)) {
+		log_err("node %s: bad image name '%.*s' (a-z 0-9 . _ -)", node->name,
 			PROV_NAME_MAX - 1, node->image.name);
 		return -EINVAL;
 	}
 	snprintf(what, sizeof(what), "node %s", node->name);
-	return image_validate(what, &node->image, node->role == PROV_ROLE_HW);
+	return image_validate(what, &node->image, node->role == ROLE_HW);
 }

@@ -1,7 +1,7 @@
-/* Pure checks of the strings provisioning puts into generated files, and
- * how every generator ends its text. The whole-struct checks
- * prov_config_validate() / prov_node_validate() are declared in
- * provision.h. */
+/* Provisioning's side of validation: the whole-struct checks
+ * prov_config_validate() / prov_node_validate() (declared in provision.h)
+ * apply validate.h's rules, the ones the API and the configuration parser
+ * use, to every field; plus how every generator ends its text. */
 #ifndef NIMBUS_PROV_VALIDATE_H
 #define NIMBUS_PROV_VALIDATE_H
 
@@ -9,14 +9,8 @@
 #include <stdio.h>
 
 #include "provision.h"
+#include "validate.h"
 
-bool prov_valid_label(const char *s);     /* DNS label: [A-Za-z0-9-], 1..63 */
-bool prov_valid_relpath(const char *s);   /* TFTP-relative file path */
-bool prov_valid_abspath(const char *s);   /* absolute host path */
-bool prov_valid_cmdline(const char *s);   /* printable ASCII, no "---" */
-bool prov_valid_secret(const char *s);    /* base64 */
-bool prov_valid_key_name(const char *s);
-bool prov_valid_algorithm(const char *s); /* HMAC-MD5 ... HMAC-SHA512 */
 
 /* path made relative to cfg->tftp_root when it is an absolute path inside
  * it; otherwise path itself. Points into path. */

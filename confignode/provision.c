@@ -2,7 +2,6 @@
  * Everything is generated and checked in memory first; only then are files
  * replaced, each by rename() so dhcpd, in.tftpd and pxelinux never see half
  * a file. */
-#include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -20,8 +19,8 @@
 #include "prov_exec.h"
 #include "prov_validate.h"
 #include "provision.h"
+#include "validate.h"
 
-#define DHCPD_CHECK_TIMEOUT_MS 20000
 #define PXE_DIR "pxelinux.cfg"
 
 void provision_pxe_name(const uint8_t mac[MAC_LEN], char out[PROV_PXE_NAME_LEN])
@@ -125,67 +124,60 @@ static void log_dhcpd_errors(const char *out)
 	log_debug("dhcpd -t said: %s", out);
 }
 
-/* `dhcpd -t -cf FILE` (not -q: that silences the errors too). */
-static int dhcpd_check(const struct prov_config *cfg, const char *file)
-{
-	const char *argv[] = { cfg->dhcpd_bin, "-t", "-cf", file, NULL };
-	char *out = NULL;
-	int status = -1, rc;
+struct prov_files {
+	const struct prov_config *cfg;
+	const struct prov_node *nodes;
+	size_t n;
+	char *conf, *dflt, **pxe;
+	char *candidate;        /* DHCPD_CONF.tmp.PID, until installed */
+	const char *argv[5];    /* dhcpd -t -cf CANDIDATE */
+};
 
-	rc = prov_run(argv, NULL, DHCPD_CHECK_TIMEOUT_MS, &out, &status);
-	if (rc < 0) {
-		log_err("dhcpd.conf: cannot run %s -t: %s", cfg->dhcpd_bin, strerror(-rc));
+/* Writes the candidate dhcpd.conf next to the real one. */
+static int write_candidate(struct prov_files *pf)
+{
+	FILE *f;
+	int rc = 0;
+
+	f = fopen(pf->candidate, "we");
+	if (!f) {
+		rc = -errno;
+		log_err("dhcpd.conf: cannot create %s: %s", pf->candidate, strerror(errno));
 		return rc;
+	}
+	if (fputs(pf->conf, f) < 0 || fflush(f) != 0 || fsync(fileno(f)) < 0) {
+		rc = -errno;
+		fclose(f);
+		log_err("dhcpd.conf: cannot write %s: %s", pf->candidate, strerror(-rc));
+		return rc;
+	}
+	if (fclose(f) != 0)
+		rc = -errno;
+	return rc;
+}
+
+const char *const *provision_files_check_argv(const struct prov_files *pf)
+{
+	return pf->argv;
+}
+
+/* `dhcpd -t -cf FILE` (not -q: that silences the errors too). */
+int provision_files_verdict(const struct prov_files *pf, int run_rc, const char *out,
+			    int status)
+{
+	const struct prov_config *cfg = pf->cfg;
+
+	if (run_rc < 0) {
+		log_err("dhcpd.conf: cannot run %s -t: %s", cfg->dhcpd_bin, strerror(-run_rc));
+		return run_rc;
 	}
 	if (status != 0) {
 		log_dhcpd_errors(out);
 		log_err("dhcpd.conf: %s -t refused the generated file (exit %d); "
 			"%s stays as it was", cfg->dhcpd_bin, status, cfg->dhcpd_conf);
-		rc = -EINVAL;
+		return -EINVAL;
 	}
-	free(out);
-	return rc;
-}
-
-static int install_dhcpd_conf(const struct prov_config *cfg, const char *text)
-{
-	char *tmp = NULL;
-	FILE *f = NULL;
-	int rc;
-
-	if (asprintf(&tmp, "%s.tmp.%ld", cfg->dhcpd_conf, (long)getpid()) < 0)
-		return -ENOMEM;
-	f = fopen(tmp, "we");
-	if (!f) {
-		rc = -errno;
-		log_err("dhcpd.conf: cannot create %s: %s", tmp, strerror(errno));
-		goto out;
-	}
-	if (fputs(text, f) < 0 || fflush(f) != 0 || fsync(fileno(f)) < 0) {
-		rc = -errno;
-		fclose(f);
-		log_err("dhcpd.conf: cannot write %s: %s", tmp, strerror(-rc));
-		goto out_unlink;
-	}
-	if (fclose(f) != 0) {
-		rc = -errno;
-		goto out_unlink;
-	}
-	rc = dhcpd_check(cfg, tmp);
-	if (rc < 0)
-		goto out_unlink;
-	if (rename(tmp, cfg->dhcpd_conf) < 0) {
-		rc = -errno;
-		log_err("dhcpd.conf: cannot rename %s to %s: %s", tmp, cfg->dhcpd_conf,
-			strerror(errno));
-		goto out_unlink;
-	}
-	goto out;
-out_unlink:
-	unlink(tmp);
-out:
-	free(tmp);
-	return rc;
+	return 0;
 }
 
 static bool file_exists(const char *root, const char *rel)
@@ -214,6 +206,10 @@ static int remove_stale(const char *dir, const struct prov_node *nodes, size_t n
 		bool keep = false, ours = false;
 		size_t len = strlen(de->d_name);
 
+		/* only files are ours: nimbusd never makes a directory here */
+		if (de->d_type != DT_REG && de->d_type != DT_UNKNOWN)
+			continue;
+
 		if (provision_pxe_name_parse(de->d_name, mac) == 0) {
 			ours = true;
 			for (size_t i = 0; i < n && !keep; i++)
@@ -236,144 +232,182 @@ static int remove_stale(const char *dir, const struct prov_node *nodes, size_t n
 	return rc;
 }
 
-int provision_write_files(const struct prov_config *cfg,
-			  const struct prov_node *nodes, size_t n)
+void provision_files_free(struct prov_files *pf)
 {
-	char dir[PROV_PATH_MAX + sizeof(PXE_DIR) + 1];
-	char path[sizeof(dir) + PROV_PXE_NAME_LEN + 1];
-	char name[PROV_PXE_NAME_LEN];
-	char *conf = NULL, *dflt = NULL, **pxe = NULL;
+	if (!pf)
+		return;
+	if (pf->candidate)
+		unlink(pf->candidate);
+	for (size_t i = 0; pf->pxe && i < pf->n; i++)
+		free(pf->pxe[i]);
+	free(pf->pxe);
+	free(pf->dflt);
+	free(pf->conf);
+	free(pf->candidate);
+	free(pf);
+}
+
+int provision_files_new(const struct prov_config *cfg, const struct prov_node *nodes,
+			size_t n, struct prov_files **out)
+{
+	struct prov_files *pf;
 	bool uefi;
 	int rc;
 
+	*out = NULL;
 	rc = prov_config_validate(cfg);
 	if (rc < 0)
 		return rc;
+	pf = calloc(1, sizeof(*pf));
+	if (!pf)
+		return -ENOMEM;
+	pf->cfg = cfg;
+	pf->nodes = nodes;
+	pf->n = n;
 	uefi = cfg->uefi_loader[0] && file_exists(cfg->tftp_root, cfg->uefi_loader);
 	/* everything generated (and so validated) before anything is touched */
-	rc = gen_dhcpd_conf(cfg, nodes, n, uefi, &conf);
+	rc = gen_dhcpd_conf(cfg, nodes, n, uefi, &pf->conf);
 	if (rc < 0)
-		goto out;
-	rc = gen_pxe_default(cfg, &dflt);
+		goto fail;
+	rc = gen_pxe_default(cfg, &pf->dflt);
 	if (rc < 0)
-		goto out;
-	pxe = calloc(n ? n : 1, sizeof(*pxe));
-	if (!pxe) {
+		goto fail;
+	pf->pxe = calloc(n ? n : 1, sizeof(*pf->pxe));
+	if (!pf->pxe) {
 		rc = -ENOMEM;
-		goto out;
+		goto fail;
 	}
 	for (size_t i = 0; i < n; i++) {
-		rc = gen_pxe_node(cfg, &nodes[i], &pxe[i]);
+		rc = gen_pxe_node(cfg, &nodes[i], &pf->pxe[i]);
 		if (rc < 0)
-			goto out;
+			goto fail;
 	}
-
-	rc = install_dhcpd_conf(cfg, conf);
+	if (asprintf(&pf->candidate, "%s.tmp.%ld", cfg->dhcpd_conf, (long)getpid()) < 0) {
+		pf->candidate = NULL;
+		rc = -ENOMEM;
+		goto fail;
+	}
+	rc = write_candidate(pf);
 	if (rc < 0)
-		goto out;
+		goto fail;
+	pf->argv[0] = cfg->dhcpd_bin;
+	pf->argv[1] = "-t";
+	pf->argv[2] = "-cf";
+	pf->argv[3] = pf->candidate;
+	*out = pf;
+	return 0;
+fail:
+	provision_files_free(pf);
+	return rc;
+}
+
+int provision_files_install(struct prov_files *pf)
+{
+	const struct prov_config *cfg = pf->cfg;
+	char dir[PROV_PATH_MAX + sizeof(PXE_DIR) + 1];
+	char path[sizeof(dir) + PROV_PXE_NAME_LEN + 1];
+	char name[PROV_PXE_NAME_LEN];
+	int rc;
+
+	if (rename(pf->candidate, cfg->dhcpd_conf) < 0) {
+		rc = -errno;
+		log_err("dhcpd.conf: cannot rename %s to %s: %s", pf->candidate,
+			cfg->dhcpd_conf, strerror(errno));
+		return rc;
+	}
+	free(pf->candidate);
+	pf->candidate = NULL;
 
 	snprintf(dir, sizeof(dir), "%s/%s", cfg->tftp_root, PXE_DIR);
 	if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
 		rc = -errno;
 		log_err("cannot create %s: %s", dir, strerror(errno));
-		goto out;
+		return rc;
 	}
-	for (size_t i = 0; i < n; i++) {
-		provision_pxe_name(nodes[i].mac, name);
+	for (size_t i = 0; i < pf->n; i++) {
+		provision_pxe_name(pf->nodes[i].mac, name);
 		snprintf(path, sizeof(path), "%s/%s", dir, name);
-		rc = install_file(path, pxe[i], 0644);
+		rc = install_file(path, pf->pxe[i], 0644);
 		if (rc < 0) {
-			log_err("node %s: pxelinux file not installed", nodes[i].name);
-			goto out;
+			log_err("node %s: pxelinux file not installed", pf->nodes[i].name);
+			return rc;
 		}
 	}
 	snprintf(path, sizeof(path), "%s/default", dir);
-	rc = install_file(path, dflt, 0644);
+	rc = install_file(path, pf->dflt, 0644);
 	if (rc < 0)
-		goto out;
-	rc = remove_stale(dir, nodes, n);
+		return rc;
+	rc = remove_stale(dir, pf->nodes, pf->n);
 	if (rc == 0)
 		log_info("provisioning files written: %s and %s (%zu nodes)",
-			 cfg->dhcpd_conf, dir, n);
-out:
-	for (size_t i = 0; pxe && i < n; i++)
-		free(pxe[i]);
-	free(pxe);
-	free(dflt);
-	free(conf);
+			 cfg->dhcpd_conf, dir, pf->n);
 	return rc;
 }
 
-static int omapi_do(const struct prov_config *cfg, const struct prov_node *node,
-		    enum omapi_op op)
+int provision_write_files(const struct prov_config *cfg,
+			  const struct prov_node *nodes, size_t n)
 {
-	const char *argv[] = { OMAPI_OMSHELL, NULL };
-	const char *what = op == OMAPI_CREATE ? "add" : "remove";
-	char *script = NULL, *out = NULL;
-	const char *why = NULL;
-	size_t why_len = 0;
-	int rc, status;
+	struct prov_files *pf;
+	char *out = NULL;
+	int rc, status = -1;
 
+	rc = provision_files_new(cfg, nodes, n, &pf);
+	if (rc < 0)
+		return rc;
+	rc = prov_run(pf->argv, NULL, PROV_DHCPD_CHECK_TIMEOUT_MS, &out, &status);
+	rc = provision_files_verdict(pf, rc, out, status);
+	free(out);
+	if (rc == 0)
+		rc = provision_files_install(pf);
+	provision_files_free(pf);
+	return rc;
+}
+
+int provision_omapi_script(const struct prov_config *cfg, const struct prov_node *node,
+			   enum omapi_op op, char **script)
+{
+	const char *what = op == OMAPI_CREATE ? "add" : "remove";
+	int rc;
+
+	*script = NULL;
 	if (!cfg->omapi_port) {
 		log_err("node %s: OMAPI %s: no omapi-port configured", node->name, what);
 		return -ENOTCONN;
 	}
-	rc = omapi_script(cfg, node, op, &script);
-	if (rc < 0) {
+	rc = op == OMAPI_CREATE ? prov_node_validate(cfg, node) :
+	     validate_node_name(node->name) < 0 ? -EINVAL : 0;
+	if (rc == 0)
+		rc = omapi_script(cfg, node, op, script);
+	if (rc < 0)
 		log_err("node %s: OMAPI %s: invalid node or key", node->name, what);
-		return rc;
-	}
-	rc = prov_run(argv, script, OMAPI_TIMEOUT_MS, &out, &status);
-	if (rc < 0) {
+	return rc;
+}
+
+int provision_omapi_verdict(const struct prov_config *cfg, const struct prov_node *node,
+			    enum omapi_op op, int run_rc, const char *out)
+{
+	const char *what = op == OMAPI_CREATE ? "add" : "remove";
+	char m[MAC_STR_LEN], a[16];
+	const char *why = NULL;
+	size_t why_len = 0;
+	int rc;
+
+	if (run_rc < 0) {
 		log_err("node %s: OMAPI %s: running %s: %s", node->name, what,
-			OMAPI_OMSHELL, strerror(-rc));
-		goto out;
+			OMAPI_OMSHELL, strerror(-run_rc));
+		return run_rc;
 	}
 	rc = omapi_parse_output(out, &why, &why_len);
 	if (rc < 0 && !(op == OMAPI_REMOVE && rc == -ENOENT))
 		log_err("node %s: OMAPI %s on 127.0.0.1:%u: %.*s", node->name, what,
 			(unsigned)cfg->omapi_port, why ? (int)why_len : 24,
 			why ? why : "no answer from omshell");
-out:
-	free(script);
-	free(out);
-	return rc;
-}
-
-int provision_omapi_add(const struct prov_config *cfg, const struct prov_node *node)
-{
-	char m[MAC_STR_LEN], a[INET_ADDRSTRLEN];
-	int rc;
-
-	rc = prov_node_validate(cfg, node);
-	if (rc < 0)
-		return rc;
-	/* replace: a host of this name may exist from dhcpd.conf or an earlier add */
-	rc = omapi_do(cfg, node, OMAPI_REMOVE);
-	if (rc < 0 && rc != -ENOENT)
-		return rc;
-	rc = omapi_do(cfg, node, OMAPI_CREATE);
-	if (rc == 0) {
+	if (rc == 0 && op == OMAPI_CREATE) {
 		mac_format(node->mac, m);
-		inet_ntop(AF_INET, &node->ip, a, sizeof(a));
-		log_info("node %s: dhcpd host %s -> %s added through OMAPI", node->name,
-			 m, a);
-	}
-	return rc;
-}
-
-int provision_omapi_remove(const struct prov_config *cfg, const struct prov_node *node)
-{
-	int rc;
-
-	if (!prov_valid_label(node->name)) {
-		log_err("OMAPI remove: node name is not a DNS label");
-		return -EINVAL;
-	}
-	rc = omapi_do(cfg, node, OMAPI_REMOVE);
-	if (rc == -ENOENT)
-		return 0;
-	if (rc == 0)
+		ipv4_format(node->ip, a);
+		log_info("node %s: dhcpd host %s -> %s added through OMAPI", node->name, m, a);
+	} else if (rc == 0) {
 		log_info("node %s: dhcpd host removed through OMAPI", node->name);
+	}
 	return rc;
 }

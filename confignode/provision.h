@@ -8,16 +8,16 @@
  * Every function returns 0 or a negative errno and logs what failed with
  * its context (node name, MAC, path). Nothing here exits or keeps state
  * between calls; nothing interpolates an unchecked string into a generated
- * file: the prov_*_validate() functions run first and refuse anything that
- * is not a DNS label, a plain relative path or a printable command line. */
+ * file: the prov_*_validate() functions run first and refuse anything
+ * validate.h's rules (the API's) refuse. */
 #ifndef NIMBUS_PROVISION_H
 #define NIMBUS_PROVISION_H
 
-#include <netinet/in.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "mac.h"
+#include "validate.h"
 
 #define PROV_NAME_MAX    64   /* DNS label (<= 63) + NUL; also image names */
 #define PROV_PATH_MAX    256  /* file paths (absolute or TFTP-relative) */
@@ -25,11 +25,6 @@
 #define PROV_SECRET_MAX  128  /* OMAPI secret, base64 */
 /* "01-aa-bb-cc-dd-ee-ff" + NUL: pxelinux's per-MAC file name (ARP type 1) */
 #define PROV_PXE_NAME_LEN 21
-
-enum prov_role {
-	PROV_ROLE_STORAGE = 0,
-	PROV_ROLE_HW,
-};
 
 /* A boot image. Paths are relative to the TFTP root ("images/st/vmlinuz"):
  * they are what pxelinux asks in.tftpd for. Characters allowed in paths:
@@ -48,19 +43,21 @@ struct prov_image {
 struct prov_node {
 	char name[PROV_NAME_MAX];       /* DNS label; also the dhcpd host name */
 	uint8_t mac[MAC_LEN];
-	struct in_addr ip;              /* fixed address, inside the subnet */
-	enum prov_role role;
+	uint32_t ip;                    /* fixed address, inside the subnet */
+	enum node_role role;            /* validate.h: the one role type */
 	struct prov_image image;        /* the resolved image (role default or override) */
 };
 
 /* The provisioning network and files, from nimbusd's configuration file. */
 struct prov_config {
-	struct in_addr subnet;          /* network address, e.g. 10.77.0.0 */
-	struct in_addr netmask;         /* e.g. 255.255.255.0 */
-	struct in_addr address;         /* config node: next-server and report address */
+	/* Addresses in host byte order, as everywhere in nimbusd (validate.h
+	 * parses and formats them, the database stores them). */
+	uint32_t subnet;                /* network address, e.g. 10.77.0.0 */
+	uint32_t netmask;               /* e.g. 255.255.255.0 */
+	uint32_t address;               /* config node: next-server and report address */
 	uint16_t report_port;           /* nimbusd's TCP report listener */
-	struct in_addr pool_start;      /* dynamic range for unknown (discovery) machines */
-	struct in_addr pool_end;
+	uint32_t pool_start;            /* dynamic range for unknown (discovery) machines */
+	uint32_t pool_end;
 
 	char tftp_root[PROV_PATH_MAX];  /* absolute; nimbusd owns pxelinux.cfg/ in it */
 	char dhcpd_conf[PROV_PATH_MAX]; /* absolute; installed by rename() */
@@ -104,24 +101,42 @@ int prov_config_validate(const struct prov_config *cfg);
  * command line. */
 int prov_node_validate(const struct prov_config *cfg, const struct prov_node *node);
 
-/* Regenerates everything from the full node list:
- * - dhcpd.conf: written to DHCPD_CONF.tmp.PID, checked with
- *   `DHCPD_BIN -t -q -cf TMP`, then rename()d; a file that fails the check is
- *   removed and never installed (returns -EINVAL);
- * - TFTP_ROOT/pxelinux.cfg/01-<mac> for each node, atomically;
- * - TFTP_ROOT/pxelinux.cfg/default (discovery), atomically;
- * - removes pxelinux.cfg/01-* files of MACs no longer in the list.
- * Duplicate names, MACs or IPs in nodes are refused (-EEXIST). */
+#define PROV_DHCPD_CHECK_TIMEOUT_MS 20000
+
+/* The files of a whole node list, generated (and so validated) in memory,
+ * with the candidate dhcpd.conf written to DHCPD_CONF.tmp.PID; nothing
+ * installed yet. cfg and nodes must outlive it. Duplicate names, MACs or
+ * IPs in nodes are refused (-EEXIST). The steps of a provisioning
+ * transaction (prov_queue.c) use these one by one; provision_write_files()
+ * runs them all in place. */
+struct prov_files;
+int provision_files_new(const struct prov_config *cfg, const struct prov_node *nodes,
+			size_t n, struct prov_files **out);
+/* `DHCPD_BIN -t -cf CANDIDATE`, for prov_run() or prov_child_start(). */
+const char *const *provision_files_check_argv(const struct prov_files *pf);
+/* What that run means: run_rc (prov_run's), then dhcpd's exit status and
+ * output. 0, -EINVAL (dhcpd refused the file: its errors are logged), or
+ * run_rc. */
+int provision_files_verdict(const struct prov_files *pf, int run_rc, const char *out,
+			    int status);
+/* Installs: the candidate rename()d over dhcpd.conf, then
+ * TFTP_ROOT/pxelinux.cfg/01-<mac> for each node and pxelinux.cfg/default,
+ * each atomically, then removes pxelinux.cfg/01-* files of MACs no longer
+ * in the list. A failure leaves what was installed so far. */
+int provision_files_install(struct prov_files *pf);
+/* Frees pf and removes a candidate that was not installed. */
+void provision_files_free(struct prov_files *pf);
+
+/* Regenerates everything from the full node list, in place: the above with
+ * `dhcpd -t` in between; a file that fails the check is removed and never
+ * installed (returns -EINVAL). Blocks up to PROV_DHCPD_CHECK_TIMEOUT_MS:
+ * for start-up and callers outside nimbusd's event loop. */
 int provision_write_files(const struct prov_config *cfg,
 			  const struct prov_node *nodes, size_t n);
 
-/* Adds/removes the node's host object in the running dhcpd through OMAPI
- * (127.0.0.1:omapi_port, signed with the key). add replaces an existing host
- * object of the same name; remove of an absent host returns 0. Returns
- * -ECONNREFUSED when dhcpd does not answer, -EEXIST when another host holds
- * the MAC. Call provision_write_files first so a dhcpd restart keeps it. */
-int provision_omapi_add(const struct prov_config *cfg, const struct prov_node *node);
-int provision_omapi_remove(const struct prov_config *cfg, const struct prov_node *node);
+/* Host objects in the running dhcpd (127.0.0.1:omapi_port, signed with the
+ * key) are added and removed by the steps of a provisioning transaction
+ * (prov_txn.h, prov_steps.c) through omshell: see dhcp_omapi.h. */
 
 /* pxelinux's per-node file name for a MAC: "01-aa-bb-cc-dd-ee-ff". */
 void provision_pxe_name(const uint8_t mac[MAC_LEN], char out[PROV_PXE_NAME_LEN]);

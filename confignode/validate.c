@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 static bool is_lower_alnum(char c)
 {
@@ -63,7 +64,8 @@ int validate_tftp_path(const char *s)
 
 	if (rc < 0)
 		return rc;
-	if (s[0] == '/')
+	/* '-' first would read as an option to a program given the path */
+	if (s[0] == '/' || s[0] == '-')
 		return -EINVAL;
 	for (size_t i = 0; i < n; i++) {
 		char c = s[i];
@@ -256,4 +258,46 @@ int validate_account_name(const char *s)
 	if (!((s[0] >= 'a' && s[0] <= 'z') || s[0] == '_'))
 		return -EINVAL;
 	return strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_.-") == n ? 0 : -EINVAL;
+}
+
+static bool is_alnum(char c)
+{
+	return is_lower_alnum(c) || (c >= 'A' && c <= 'Z');
+}
+
+/* Every one of the n characters of s is a letter, a digit or in extra. */
+static bool alnum_or(const char *s, size_t n, const char *extra)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!is_alnum(s[i]) && !strchr(extra, s[i]))
+			return false;
+	return true;
+}
+
+int validate_omapi_key_name(const char *s)
+{
+	size_t n;
+	int rc = check_length(s, 1, NAME_MAX_LEN, &n);
+
+	if (rc < 0)
+		return rc;
+	if (!is_alnum(s[0]) || (s[0] >= '0' && s[0] <= '9'))
+		return -EINVAL;
+	return alnum_or(s, n, "_-.") ? 0 : -EINVAL;
+}
+
+int validate_omapi_algorithm(const char *s)
+{
+	/* what the configuration has always taken and the tests run with */
+	return s && strcasecmp(s, "HMAC-MD5") == 0 ? 0 : -EINVAL;
+}
+
+int validate_omapi_secret(const char *s)
+{
+	size_t n;
+	int rc = check_length(s, 1, 127, &n);
+
+	if (rc < 0)
+		return rc;
+	return alnum_or(s, n, "+/=") ? 0 : -EINVAL;
 }

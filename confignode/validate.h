@@ -1,5 +1,8 @@
 /* Input validation for everything nimbusd stores or writes into generated
- * files (dhcpd.conf, pxelinux.cfg): names, addresses, paths, command lines.
+ * files (dhcpd.conf, pxelinux.cfg, omshell scripts): names, addresses,
+ * paths, command lines, OMAPI keys. The one rule set: the API, the
+ * configuration parser and provisioning (prov_validate.c, which checks whole
+ * structs with these) all use it, so what is stored can always be written.
  * Pure functions, no I/O. Each returns 0 or -EINVAL (-ENAMETOOLONG when only
  * the length is wrong), so callers can name the bad value in their error. */
 #ifndef NIMBUS_VALIDATE_H
@@ -23,7 +26,8 @@ int validate_node_name(const char *s);
 int validate_image_name(const char *s);
 
 /* Boot file paths relative to the TFTP root: [A-Za-z0-9._+/-], 1..255, no
- * leading '/', no "." or ".." component, no empty component. */
+ * leading '/' or '-', no "." or ".." component, no empty component (so no
+ * trailing '/'). */
 int validate_tftp_path(const char *s);
 
 /* Absolute file paths in the configuration: '/' then a relative path as
@@ -51,6 +55,12 @@ int cidr_parse(const char *s, uint32_t *net, unsigned *prefix);
 uint32_t prefix_mask(unsigned prefix);
 /* ip is a usable host address of net/prefix (not network or broadcast). */
 bool ipv4_in_subnet(uint32_t ip, uint32_t net, unsigned prefix);
+
+/* OMAPI keys (omapi-key NAME ALGORITHM SECRET): a name [A-Za-z][A-Za-z0-9_.-]*
+ * of 1..63, HMAC-MD5 (any case), a base64 secret of 1..127. */
+int validate_omapi_key_name(const char *s);
+int validate_omapi_algorithm(const char *s);
+int validate_omapi_secret(const char *s);
 
 /* A user or group as configured (admin-user, admin-group): a number, or a
  * name [a-z_][a-z0-9_.-]* of at most 32 characters. */

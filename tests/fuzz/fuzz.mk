@@ -29,7 +29,7 @@ FUZZ_INC_aoe_frame  := -Istoragenode/aoe-target
 FUZZ_SRCS_aoetd_config := storagenode/aoe-target/config.c
 FUZZ_INC_aoetd_config  := -Istoragenode/aoe-target
 FUZZ_SRCS_provision := confignode/gen_dhcp.c confignode/gen_pxe.c confignode/prov_validate.c \
-	confignode/dhcp_omapi.c confignode/provision.c confignode/prov_exec.c
+	confignode/dhcp_omapi.c confignode/provision.c confignode/prov_exec.c confignode/validate.c
 FUZZ_SRCS_initiator := storagenode/aoe-initiator/reflect.c storagenode/aoe-initiator/args.c storagenode/aoe-initiator/initiator.c storagenode/aoe-initiator/ini_engine.c
 FUZZ_INC_initiator  := -Istoragenode/aoe-initiator
 FUZZ_SRCS_nimbusd_config := confignode/config.c confignode/validate.c
@@ -37,7 +37,7 @@ FUZZ_SRCS_nimbusd_report := confignode/api.c confignode/api_nodes.c confignode/a
 	confignode/api_report.c confignode/db.c confignode/config.c confignode/validate.c \
 	confignode/node_state.c confignode/gen_dhcp.c confignode/gen_pxe.c \
 	confignode/prov_validate.c confignode/dhcp_omapi.c confignode/provision.c \
-	confignode/prov_exec.c
+	confignode/prov_exec.c confignode/prov_queue.c confignode/prov_txn.c
 FUZZ_LIBS_nimbusd_report := -lsqlite3 -ljansson
 FUZZ_SRCS_hwnode_report := hwnode/report/report_parse.c hwnode/report/report_json.c
 FUZZ_INC_hwnode_report  := -Ihwnode/report

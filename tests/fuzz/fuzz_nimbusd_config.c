@@ -25,13 +25,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	config_defaults(&c);
 	err[0] = '\0';
 	if (config_parse(text, &c, err, sizeof(err)) == 0) {
-		uint32_t net = ntohl(c.prov.subnet.s_addr);
+		uint32_t net = c.prov.subnet;
 
 		if (validate_cmdline(c.prov.discovery.cmdline) != 0 ||
 		    validate_abs_path(c.socket) != 0 || validate_abs_path(c.database) != 0 ||
 		    validate_abs_path(c.prov.tftp_root) != 0 ||
 		    validate_abs_path(c.prov.dhcpd_conf) != 0 ||
-		    !ipv4_in_subnet(ntohl(c.prov.address.s_addr), net, c.prefix) ||
+		    !ipv4_in_subnet(c.prov.address, net, c.prefix) ||
 		    !ipv4_in_subnet(c.node_pool_start, net, c.prefix) ||
 		    !ipv4_in_subnet(c.node_pool_end, net, c.prefix) ||
 		    c.node_pool_start > c.node_pool_end || c.lost_after == 0)

@@ -17,16 +17,31 @@ static int ok_write(const struct prov_config *c, const struct prov_node *n, size
 	return 0;
 }
 
-static int ok_node(const struct prov_config *c, const struct prov_node *n)
+static const struct prov_ops ops = { .write_files = ok_write };
+
+/* The set-up adds a node through the provisioning queue: every step works
+ * at once (reports, what is fuzzed, never reach the queue). */
+static int ok_start(void *arg, struct prov_job *job, const struct prov_action *a,
+		    struct prov_child **child)
 {
-	(void)c; (void)n;
+	(void)arg; (void)job; (void)a; (void)child;
 	return 0;
 }
 
-static const struct prov_ops ops = {
-	.write_files = ok_write, .omapi_add = ok_node, .omapi_remove = ok_node,
-	.node_validate = ok_node,
-};
+static int ok_finish(void *arg, struct prov_job *job, const struct prov_action *a, int run_rc,
+		     const char *out, int status)
+{
+	(void)arg; (void)job; (void)a; (void)run_rc; (void)out; (void)status;
+	return 0;
+}
+
+static const struct prov_step_ops steps = { .start = ok_start, .finish = ok_finish };
+
+/* A node change's answer: comes before api_handle() returns. */
+static void capture(void *arg, struct api_response *resp)
+{
+	*(struct api_response *)arg = *resp;
+}
 
 static int64_t now(void)
 {
@@ -41,9 +56,13 @@ static void call(enum api_origin o, uint32_t peer, const char *method, const cha
 {
 	struct api_request req = { .origin = o, .method = method, .path = path, .body = body,
 				   .body_len = len, .peer_ip = peer };
-	struct api_response resp = { 0 };
+	struct api_response resp = { 0 }, later = { 0 };
 
+	req.reply_later = capture;
+	req.reply_arg = &later;
 	api_handle(&ctx, &req, &resp);
+	if (resp.status == API_PENDING)
+		resp = later;
 	*status = resp.status;
 	*reply = resp.body;
 }
@@ -60,13 +79,15 @@ static void init(void)
 				       "\"role\":\"storage\",\"ip\":\"10.77.0.10\"}" },
 	};
 	char err[256];
+	struct prov_queue *queue;
 	struct db *db;
 
 	log_init("fuzz_nimbusd_report", LOG_LVL_ERR, 0);
 	config_defaults(&cfg);
-	if (config_parse(conf, &cfg, err, sizeof(err)) < 0 || db_open(":memory:", &db) < 0)
+	if (config_parse(conf, &cfg, err, sizeof(err)) < 0 || db_open(":memory:", &db) < 0 ||
+	    prov_queue_new(&queue, &steps, NULL) < 0)
 		abort();
-	ctx = (struct api_ctx){ .db = db, .cfg = &cfg, .prov = &ops, .now = now };
+	ctx = (struct api_ctx){ .db = db, .cfg = &cfg, .prov = &ops, .queue = queue, .now = now };
 	for (size_t i = 0; i < sizeof(setup) / sizeof(setup[0]); i++) {
 		int st;
 		json_t *r;

@@ -26,11 +26,11 @@ static void node(struct prov_node *n, int xen)
 	memset(n, 0, sizeof(*n));
 	strcpy(n->name, "n");
 	memcpy(n->mac, mac, MAC_LEN);
-	inet_pton(AF_INET, "10.77.0.10", &n->ip);
+	n->ip = fixture_ip("10.77.0.10");
 	strcpy(n->image.kernel, "k");
 	strcpy(n->image.initrd, "i");
 	if (xen) {
-		n->role = PROV_ROLE_HW;
+		n->role = ROLE_HW;
 		strcpy(n->image.xen, "x");
 	}
 }

@@ -5,21 +5,30 @@
 #ifndef NIMBUS_TESTS_FIXTURES_PROV_H
 #define NIMBUS_TESTS_FIXTURES_PROV_H
 
-#include <arpa/inet.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "../../confignode/provision.h"
+
+/* A dotted quad in host byte order (the provisioning structs' order). */
+static inline uint32_t fixture_ip(const char *s)
+{
+	uint32_t ip = 0;
+
+	ipv4_parse(s, &ip);
+	return ip;
+}
 
 /* The lab's configuration: what tests/vm/provision.sh runs with. */
 static inline void fixture_prov_config(struct prov_config *c)
 {
 	memset(c, 0, sizeof(*c));
-	inet_pton(AF_INET, "10.77.0.0", &c->subnet);
-	inet_pton(AF_INET, "255.255.255.0", &c->netmask);
-	inet_pton(AF_INET, "10.77.0.1", &c->address);
+	c->subnet = fixture_ip("10.77.0.0");
+	c->netmask = fixture_ip("255.255.255.0");
+	c->address = fixture_ip("10.77.0.1");
 	c->report_port = 8080;
-	inet_pton(AF_INET, "10.77.0.100", &c->pool_start);
-	inet_pton(AF_INET, "10.77.0.199", &c->pool_end);
+	c->pool_start = fixture_ip("10.77.0.100");
+	c->pool_end = fixture_ip("10.77.0.199");
 	strcpy(c->tftp_root, "/srv/tftp");
 	strcpy(c->dhcpd_conf, "/etc/dhcp/dhcpd.conf");
 	strcpy(c->dhcpd_bin, "/usr/sbin/dhcpd");

@@ -1,7 +1,9 @@
 /* confignode/api*.c driven directly (no sockets): request validation (bad
- * JSON, missing fields, oversize bodies), conflicts naming the holder, the
- * all-or-nothing node changes with provisioning steps that fail (a mock
- * prov_ops), reports and their source-address rule, lifecycle events. */
+ * JSON, missing fields, oversize bodies; the real validators), conflicts
+ * naming the holder, the all-or-nothing node changes through the real
+ * provisioning queue and transaction with made-up step outcomes (the order
+ * of the steps and of their undoing), reports and their source-address
+ * rule, lifecycle events. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,7 +17,7 @@
 #include "../../confignode/api.h"
 #include "log.h"
 
-/* --- a mock of F's provisioning, recording calls ------------------------- */
+/* --- a mock of provisioning's steps (provision.h), recording calls ------ */
 
 struct mock {
 	int write_calls, add_calls, remove_calls;
@@ -24,7 +26,10 @@ struct mock {
 	char last_kernels[512];         /* "name=kernel " per node written */
 	char last_add[PROV_NAME_MAX], last_remove[PROV_NAME_MAX];
 	char last_image[PROV_NAME_MAX]; /* image of the last omapi_add */
-	int fail_write, fail_add, fail_remove; /* errno to return once */
+	int fail_write, fail_add, fail_remove, fail_install; /* errno to return once */
+	int pass_remove;                /* OMAPI removes that work before fail_remove */
+	char trace[1024];               /* the transaction steps, in order */
+	char hosts[512];                /* " name=mac " per host object in "dhcpd" */
 };
 
 static struct mock m;
@@ -57,34 +62,120 @@ static int mock_write(const struct prov_config *c, const struct prov_node *n, si
 	return take_failure(&m.fail_write);
 }
 
-static int mock_add(const struct prov_config *c, const struct prov_node *n)
+/* The steps of a provisioning transaction, made up: each appends what it
+ * did to m.trace ("check(1) omapi-remove(web1) ... undo:omapi-add(web1)")
+ * and fails when told to. */
+static void trace(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void trace(const char *fmt, ...)
 {
-	(void)c;
-	m.add_calls++;
-	snprintf(m.last_add, sizeof(m.last_add), "%s", n->name);
-	snprintf(m.last_image, sizeof(m.last_image), "%s", n->image.name);
-	return take_failure(&m.fail_add);
+	size_t o = strlen(m.trace);
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(m.trace + o, sizeof(m.trace) - o, fmt, ap);
+	va_end(ap);
 }
 
-static int mock_remove(const struct prov_config *c, const struct prov_node *n)
+static void record_list(const struct prov_node *n, size_t cnt)
 {
-	(void)c;
-	m.remove_calls++;
-	snprintf(m.last_remove, sizeof(m.last_remove), "%s", n->name);
-	return take_failure(&m.fail_remove);
+	m.last_n = cnt;
+	m.last_names[0] = '\0';
+	m.last_kernels[0] = '\0';
+	for (size_t i = 0; i < cnt; i++) {
+		size_t o = strlen(m.last_kernels);
+
+		strcat(m.last_names, n[i].name);
+		strcat(m.last_names, " ");
+		snprintf(m.last_kernels + o, sizeof(m.last_kernels) - o, "%s=%s ", n[i].name,
+			 n[i].image.kernel);
+	}
 }
 
-static int mock_validate(const struct prov_config *c, const struct prov_node *n)
+/* The fake dhcpd's host objects, by name. */
+static char *host_find(const char *name)
 {
-	(void)c;
-	(void)n;
+	char key[PROV_NAME_MAX + 3];
+
+	snprintf(key, sizeof(key), " %s=", name);
+	return strstr(m.hosts, key);
+}
+
+static int host_add(const struct prov_node *n)
+{
+	char mac[MAC_STR_LEN];
+	size_t o = strlen(m.hosts);
+
+	if (host_find(n->name))
+		return -EEXIST;
+	mac_format(n->mac, mac);
+	snprintf(m.hosts + o, sizeof(m.hosts) - o, " %s=%s ", n->name, mac);
 	return 0;
 }
 
-static const struct prov_ops mock_ops = {
-	.write_files = mock_write, .omapi_add = mock_add, .omapi_remove = mock_remove,
-	.node_validate = mock_validate,
-};
+static int host_remove(const struct prov_node *n)
+{
+	char *h = host_find(n->name), *end;
+
+	if (!h)
+		return -ENOENT;
+	end = strchr(h + 1, ' ') + 1;
+	memmove(h, end, strlen(end) + 1);
+	return 0;
+}
+
+static int fake_start(void *arg, struct prov_job *job, const struct prov_action *a,
+		      struct prov_child **child)
+{
+	const char *undo = a->kind == PROV_ACT_UNDO ? "undo:" : "";
+
+	(void)arg;
+	(void)child;
+	switch (a->op) {
+	case PROV_OP_CHECK:
+		m.write_calls++;
+		record_list(job->new_list, job->n_new);
+		trace("%scheck(%zu) ", undo, job->n_new);
+		return take_failure(&m.fail_write);
+	case PROV_OP_OMAPI_ADD:
+		m.add_calls++;
+		snprintf(m.last_add, sizeof(m.last_add), "%s", a->node->name);
+		snprintf(m.last_image, sizeof(m.last_image), "%s", a->node->image.name);
+		trace("%somapi-add(%s) ", undo, a->node->name);
+		if (m.fail_add)
+			return take_failure(&m.fail_add);
+		return host_add(a->node);
+	case PROV_OP_OMAPI_REMOVE:
+		m.remove_calls++;
+		snprintf(m.last_remove, sizeof(m.last_remove), "%s", a->node->name);
+		trace("%somapi-remove(%s) ", undo, a->node->name);
+		if (m.pass_remove > 0)
+			m.pass_remove--;
+		else if (m.fail_remove)
+			return take_failure(&m.fail_remove);
+		return host_remove(a->node);
+	case PROV_OP_INSTALL_NEW:
+		record_list(job->new_list, job->n_new);
+		trace("%sinstall(%zu) ", undo, job->n_new);
+		return take_failure(&m.fail_install);
+	case PROV_OP_INSTALL_OLD:
+		record_list(job->old_list, job->n_old);
+		trace("%sinstall(%zu) ", undo, job->n_old);
+		return take_failure(&m.fail_install);
+	default:
+		return -EINVAL;
+	}
+}
+
+static int fake_finish(void *arg, struct prov_job *job, const struct prov_action *a,
+		       int run_rc, const char *out, int status)
+{
+	(void)arg, (void)job, (void)a, (void)run_rc, (void)out, (void)status;
+	return -EINVAL; /* fake_start never starts a child */
+}
+
+static const struct prov_step_ops fake_steps = { .start = fake_start, .finish = fake_finish };
+
+static const struct prov_ops mock_ops = { .write_files = mock_write };
 
 static int64_t clock_now;
 static int64_t fake_now(void)
@@ -97,6 +188,7 @@ static int64_t fake_now(void)
 struct fx {
 	char dir[64];
 	struct nimbusd_config cfg;
+	struct prov_queue *queue;
 	struct api_ctx ctx;
 };
 
@@ -125,7 +217,10 @@ static int setup(void **state)
 	snprintf(path, sizeof(path), "%s/nimbus.db", f->dir);
 	if (db_open(path, &db) < 0)
 		return -1;
-	f->ctx = (struct api_ctx){ .db = db, .cfg = &f->cfg, .prov = &mock_ops, .now = fake_now };
+	if (prov_queue_new(&f->queue, &fake_steps, NULL) < 0)
+		return -1;
+	f->ctx = (struct api_ctx){ .db = db, .cfg = &f->cfg, .prov = &mock_ops,
+				   .queue = f->queue, .now = fake_now };
 	*state = f;
 	return 0;
 }
@@ -135,6 +230,7 @@ static int teardown(void **state)
 	struct fx *f = *state;
 	char cmd[128];
 
+	prov_queue_free(f->queue);
 	db_close(f->ctx.db);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
 	if (system(cmd) != 0)
@@ -143,15 +239,32 @@ static int teardown(void **state)
 	return 0;
 }
 
+/* A node change's answer: the fake steps never wait, so it comes before
+ * api_handle() returns. */
+static void capture(void *arg, struct api_response *resp)
+{
+	struct api_response *later = arg;
+
+	assert_int_equal(later->status, API_PENDING);
+	*later = *resp;
+}
+
 /* call: one request; returns the status, *body the reply (caller frees). */
 static int call_from(struct fx *f, enum api_origin o, uint32_t peer, const char *method,
 		     const char *path, const char *body, json_t **reply)
 {
+	struct api_response resp = { 0 }, later = { 0 };
 	struct api_request req = { .origin = o, .method = method, .path = path, .body = body,
-				   .body_len = body ? strlen(body) : 0, .peer_ip = peer };
-	struct api_response resp = { 0 };
+				   .body_len = body ? strlen(body) : 0, .peer_ip = peer,
+				   .reply_later = capture, .reply_arg = &later };
 
 	api_handle(&f->ctx, &req, &resp);
+	if (resp.status == API_PENDING) {
+		assert_null(resp.body);
+		assert_int_not_equal(later.status, API_PENDING);
+		resp = later;
+	}
+	assert_false(prov_queue_busy(f->queue));
 	assert_non_null(resp.body);
 	if (reply)
 		*reply = resp.body;
@@ -358,26 +471,42 @@ static void test_node_add_and_conflicts(void **state)
 	EXPECT("DELETE", "/v1/images/st1", NULL, 409, "image st1 is in use: default of role storage");
 }
 
+#define TRACE_IS(want) do { assert_string_equal(m.trace, want); m.trace[0] = '\0'; } while (0)
+
 static void test_rollback(void **state)
 {
 	struct fx *f = *state;
 
 	with_images(f);
-	/* dhcpd.conf generation fails: nothing is added, files rewritten */
+	m.trace[0] = '\0';
+	/* dhcpd -t refuses the candidate: nothing was changed, nothing to undo */
 	m.fail_write = EINVAL;
 	EXPECT("POST", "/v1/nodes", WEB1, 500, "writing dhcpd.conf and pxelinux.cfg failed");
 	assert_string_equal(node_state(f, "web1"), "absent");
-	assert_int_equal(m.add_calls, 0);
-	assert_int_equal(m.last_n, 0);      /* the undo write: no nodes */
+	TRACE_IS("check(1) ");
 
-	/* OMAPI refuses: the database and the files are rolled back */
+	/* OMAPI refuses the host: the stale one it replaced (none) stays away,
+	 * no file was installed, the database is untouched */
 	m.fail_add = ECONNREFUSED;
 	EXPECT("POST", "/v1/nodes", WEB1, 502, "dhcpd refused host web1 (mac 52:54:00:aa:00:01)");
 	assert_string_equal(node_state(f, "web1"), "absent");
+	TRACE_IS("check(1) omapi-remove(web1) omapi-add(web1) ");
+
+	/* installing fails half-way: the old files (no node) go back and the
+	 * host object just added goes away again; a stale host of that name
+	 * the add replaced (not the database's) is not put back either */
+	strcpy(m.hosts, " web1=52:54:00:aa:00:99 ");
+	m.fail_install = EIO;
+	EXPECT("POST", "/v1/nodes", WEB1, 500, "failed at install files");
+	assert_string_equal(node_state(f, "web1"), "absent");
+	TRACE_IS("check(1) omapi-remove(web1) omapi-add(web1) install(1) "
+		 "undo:install(0) undo:omapi-remove(web1) ");
 	assert_int_equal(m.last_n, 0);
+	assert_string_equal(m.hosts, "");
 
 	/* now it works; history has exactly one "added" */
 	assert_int_equal(call(f, "POST", "/v1/nodes", WEB1), 201);
+	TRACE_IS("check(1) omapi-remove(web1) omapi-add(web1) install(1) ");
 	{
 		json_t *r, *h;
 
@@ -389,16 +518,92 @@ static void test_rollback(void **state)
 		json_decref(r);
 	}
 
-	/* remove: OMAPI refuses -> the node stays, files rewritten with it */
+	/* remove: OMAPI refuses -> the node stays, nothing installed */
 	m.fail_remove = ECONNREFUSED;
 	EXPECT("DELETE", "/v1/nodes/web1", NULL, 502, "dhcpd refused to remove host web1");
 	assert_string_equal(node_state(f, "web1"), "added");
-	assert_int_equal(m.last_n, 1);
+	TRACE_IS("check(0) omapi-remove(web1) ");
+	/* remove: the install fails -> the host object is put back */
+	m.fail_install = EIO;
+	EXPECT("DELETE", "/v1/nodes/web1", NULL, 500, "failed at install files");
+	assert_string_equal(node_state(f, "web1"), "added");
+	TRACE_IS("check(0) omapi-remove(web1) install(0) undo:install(1) undo:omapi-add(web1) ");
 	assert_int_equal(call(f, "DELETE", "/v1/nodes/web1", NULL), 200);
 	assert_string_equal(node_state(f, "web1"), "absent");
-	assert_string_equal(m.last_remove, "web1");
-	assert_int_equal(m.last_n, 0);
+	TRACE_IS("check(0) omapi-remove(web1) install(0) ");
 	EXPECT("DELETE", "/v1/nodes/web1", NULL, 404, "no node named web1");
+	TRACE_IS("");
+}
+
+/* node set: the failure of a step after dhcpd was told puts dhcpd back as it
+ * was (the new host object removed, the old one added again), and a failing
+ * undo is said in the answer. */
+static void test_set_compensation(void **state)
+{
+	struct fx *f = *state;
+	json_t *r;
+
+	with_images(f);
+	assert_int_equal(call(f, "POST", "/v1/nodes", WEB1), 201);
+	m.trace[0] = '\0';
+	m.fail_install = EIO;
+	EXPECT("PATCH", "/v1/nodes/web1", "{\"mac\":\"52:54:00:aa:00:09\"}", 500,
+	       "failed at install files");
+	TRACE_IS("check(1) omapi-remove(web1) omapi-add(web1) install(1) "
+		 "undo:install(1) undo:omapi-remove(web1) undo:omapi-add(web1) ");
+	/* the host put back is the old one: its MAC, not the new */
+	assert_string_equal(m.hosts, " web1=52:54:00:aa:00:01 ");
+	call_from(f, API_ADMIN, 0, "GET", "/v1/nodes/web1", NULL, &r);
+	assert_string_equal(json_string_value(json_object_get(r, "mac")), "52:54:00:aa:00:01");
+	json_decref(r);
+
+	/* the OMAPI add of the new host fails: the old one is added back */
+	m.fail_add = ECONNREFUSED;
+	EXPECT("PATCH", "/v1/nodes/web1", "{\"ip\":\"10.77.0.40\"}", 502,
+	       "dhcpd refused host web1");
+	TRACE_IS("check(1) omapi-remove(web1) omapi-add(web1) undo:omapi-add(web1) ");
+	assert_string_equal(m.hosts, " web1=52:54:00:aa:00:01 ");
+
+	/* the install fails, and so does taking the new host back: the rest
+	 * is still unwound, and the answer says dhcpd may differ */
+	m.fail_install = EIO;
+	m.pass_remove = 1;
+	m.fail_remove = ECONNREFUSED;
+	EXPECT("PATCH", "/v1/nodes/web1", "{\"ip\":\"10.77.0.40\"}", 500,
+	       "undoing it was incomplete");
+	TRACE_IS("check(1) omapi-remove(web1) omapi-add(web1) install(1) "
+		 "undo:install(1) undo:omapi-remove(web1) undo:omapi-add(web1) ");
+	/* the new host stayed (its removal failed), so the old one could not
+	 * come back under the same name */
+	assert_string_equal(m.hosts, " web1=52:54:00:aa:00:01 ");
+
+	/* OMAPI off: no OMAPI steps at all */
+	f->cfg.prov.omapi_port = 0;
+	assert_int_equal(call(f, "PATCH", "/v1/nodes/web1", "{\"ip\":\"10.77.0.40\"}"), 200);
+	TRACE_IS("check(1) install(1) ");
+}
+
+/* The validators provisioning and the API share: an image name with a dot
+ * and an underscore is good for both (once it was refused when files were
+ * written, after the API had stored it). */
+static void test_image_name_rules(void **state)
+{
+	struct fx *f = *state;
+
+	with_images(f);
+	assert_int_equal(call(f, "POST", "/v1/images",
+			      "{\"name\":\"debian-12.1_hw\",\"kernel\":\"hw/vmlinuz\",\"xen\":\"hw/xen.gz\"}"),
+			 201);
+	assert_int_equal(call(f, "POST", "/v1/nodes",
+			      "{\"name\":\"hw1\",\"mac\":\"52:54:00:aa:00:07\",\"role\":\"hw\","
+			      "\"image\":\"debian-12.1_hw\"}"), 201);
+	assert_string_equal(m.last_image, "debian-12.1_hw");
+	EXPECT("POST", "/v1/images", "{\"name\":\"Debian\",\"kernel\":\"hw/vmlinuz\"}", 400,
+	       "bad image name");
+	EXPECT("POST", "/v1/images", "{\"name\":\"-x\",\"kernel\":\"hw/vmlinuz\"}", 400,
+	       "bad image name");
+	EXPECT("POST", "/v1/images", "{\"name\":\"x1\",\"kernel\":\"hw/../vmlinuz\"}", 400,
+	       "kernel");
 }
 
 static void test_node_set(void **state)
@@ -724,14 +929,25 @@ static void test_image_set_remove(void **state)
 	assert_string_equal(json_string_value(json_object_get(r, "initrd")), "");
 	assert_string_equal(json_string_value(json_object_get(r, "cmdline")), "console=ttyS0");
 	json_decref(r);
-	/* generation fails: the image is as it was */
+	/* dhcpd -t refuses the files of the change: the image is as it was,
+	 * nothing was installed */
+	m.trace[0] = '\0';
 	m.fail_write = EIO;
 	EXPECT("PATCH", "/v1/images/st1", "{\"kernel\":\"images/st1-v3/vmlinuz\"}", 500,
 	       "writing dhcpd.conf");
 	assert_int_equal(call_from(f, API_ADMIN, 0, "GET", "/v1/images/st1", NULL, &r), 200);
 	assert_string_equal(json_string_value(json_object_get(r, "kernel")), "images/st1-v2/vmlinuz");
 	json_decref(r);
+	TRACE_IS("check(3) ");
+	/* the install fails: the files of the image as it was go back */
+	m.fail_install = EIO;
+	EXPECT("PATCH", "/v1/images/st1", "{\"kernel\":\"images/st1-v3/vmlinuz\"}", 500,
+	       "failed at install files");
+	TRACE_IS("check(3) install(3) undo:install(3) ");
 	assert_non_null(strstr(m.last_kernels, "web1=images/st1-v2/vmlinuz "));
+	assert_int_equal(call_from(f, API_ADMIN, 0, "GET", "/v1/images/st1", NULL, &r), 200);
+	assert_string_equal(json_string_value(json_object_get(r, "kernel")), "images/st1-v2/vmlinuz");
+	json_decref(r);
 	/* a hw node overriding to a Xen image keeps it from losing Xen */
 	assert_int_equal(call(f, "POST", "/v1/images",
 			      "{\"name\":\"xen2\",\"kernel\":\"k\",\"xen\":\"x\"}"), 201);
@@ -790,6 +1006,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bad_requests, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_node_add_and_conflicts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rollback, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_set_compensation, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_image_name_rules, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_node_set, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reports, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_events_and_lost, setup, teardown),

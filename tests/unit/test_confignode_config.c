@@ -39,18 +39,23 @@ static void test_good(void **state)
 {
 	struct nimbusd_config c;
 	char err[256] = "";
-	char a[INET_ADDRSTRLEN];
+	char a[16];
 
 	(void)state;
 	config_defaults(&c);
 	if (config_parse(good, &c, err, sizeof(err)) != 0)
 		fail_msg("good config refused: %s", err);
 	assert_int_equal(c.prefix, 24);
-	assert_string_equal(inet_ntop(AF_INET, &c.prov.subnet, a, sizeof(a)), "10.77.0.0");
-	assert_string_equal(inet_ntop(AF_INET, &c.prov.netmask, a, sizeof(a)), "255.255.255.0");
-	assert_string_equal(inet_ntop(AF_INET, &c.prov.address, a, sizeof(a)), "10.77.0.1");
-	assert_string_equal(inet_ntop(AF_INET, &c.prov.pool_start, a, sizeof(a)), "10.77.0.100");
-	assert_string_equal(inet_ntop(AF_INET, &c.prov.pool_end, a, sizeof(a)), "10.77.0.199");
+	ipv4_format(c.prov.subnet, a);
+	assert_string_equal(a, "10.77.0.0");
+	ipv4_format(c.prov.netmask, a);
+	assert_string_equal(a, "255.255.255.0");
+	ipv4_format(c.prov.address, a);
+	assert_string_equal(a, "10.77.0.1");
+	ipv4_format(c.prov.pool_start, a);
+	assert_string_equal(a, "10.77.0.100");
+	ipv4_format(c.prov.pool_end, a);
+	assert_string_equal(a, "10.77.0.199");
 	assert_int_equal(c.node_pool_start, 0x0a4d000a);
 	assert_int_equal(c.node_pool_end, 0x0a4d0063);
 	assert_int_equal(c.prov.report_port, 8081);
@@ -85,7 +90,7 @@ static void test_defaults(void **state)
 				      &c, err, sizeof(err)), 0);
 	assert_int_equal(c.prov.report_port, 8080);
 	/* listen-report defaults to the config node's address */
-	assert_int_equal(c.report_ip.s_addr, c.prov.address.s_addr);
+	assert_int_equal(c.report_ip, c.prov.address);
 	assert_string_equal(c.socket, "/run/nimbus/nimbusd.sock");
 	assert_int_equal(c.socket_mode, 0660);
 	assert_int_equal(c.lost_after, 120);

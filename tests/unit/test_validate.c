@@ -70,6 +70,7 @@ static void test_tftp_path(void **state)
 		{ "a/../b", -EINVAL }, { "a/./b", -EINVAL }, { "a//b", -EINVAL }, { "a/", -EINVAL },
 		{ ".", -EINVAL }, { "..", -EINVAL }, { "a b", -EINVAL }, { "a\"b", -EINVAL },
 		{ "a;b", -EINVAL }, { "a\nb", -EINVAL }, { "a{b}", -EINVAL }, { "a$b", -EINVAL },
+		{ "-x", -EINVAL }, { "a/-x", 0 }, { "a/...", 0 },
 		{ longp, -ENAMETOOLONG }, { NULL, -EINVAL },
 	};
 
@@ -108,6 +109,27 @@ static void test_cmdline(void **state)
 	memset(longc, 'a', sizeof(longc) - 1);
 	memset(max_ok, 'a', sizeof(max_ok) - 1);
 	run_table("cmdline", validate_cmdline, cases, N(cases));
+}
+
+static void test_omapi_key(void **state)
+{
+	static const struct str_case names[] = {
+		{ "omapi_key", 0 }, { "Key-1.a", 0 }, { "1key", -EINVAL }, { "_k", -EINVAL },
+		{ "k y", -EINVAL }, { "k;", -EINVAL }, { "", -EINVAL }, { NULL, -EINVAL },
+	};
+	static const struct str_case algs[] = {
+		{ "HMAC-MD5", 0 }, { "hmac-md5", 0 },
+		{ "HMAC-SHA256", -EINVAL }, { "HMAC-MD4", -EINVAL }, { "", -EINVAL }, { NULL, -EINVAL },
+	};
+	static const struct str_case secrets[] = {
+		{ "YWJj+/==", 0 }, { "c2VjcmV0", 0 }, { "YWJj\n", -EINVAL }, { "a b", -EINVAL },
+		{ "a\"", -EINVAL }, { "", -EINVAL }, { NULL, -EINVAL },
+	};
+
+	(void)state;
+	run_table("omapi key name", validate_omapi_key_name, names, N(names));
+	run_table("omapi algorithm", validate_omapi_algorithm, algs, N(algs));
+	run_table("omapi secret", validate_omapi_secret, secrets, N(secrets));
 }
 
 static void test_printable(void **state)
@@ -209,6 +231,7 @@ int main(void)
 		cmocka_unit_test(test_tftp_path),
 		cmocka_unit_test(test_abs_path),
 		cmocka_unit_test(test_cmdline),
+		cmocka_unit_test(test_omapi_key),
 		cmocka_unit_test(test_printable),
 		cmocka_unit_test(test_role),
 		cmocka_unit_test(test_ipv4),
