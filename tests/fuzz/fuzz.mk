@@ -42,6 +42,8 @@ FUZZ_LIBS_nimbusd_report := -lsqlite3 -ljansson
 FUZZ_SRCS_hwnode_report := hwnode/report/report_parse.c hwnode/report/report_json.c
 FUZZ_INC_hwnode_report  := -Ihwnode/report
 FUZZ_LIBS_hwnode_report := -ljansson
+FUZZ_SRCS_storage_disks := storagenode/agent/disks.c
+FUZZ_INC_storage_disks  := -Istoragenode/agent
 
 # ------------------------------------------------------------------------------
 ALL_FUZZERS := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
