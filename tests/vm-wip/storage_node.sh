@@ -17,55 +17,26 @@ set -u
 . "$NIMBUS_TOP/tests/lib/lab.sh"
 . "$NIMBUS_TOP/tests/lib/guest.sh"
 . "$NIMBUS_TOP/tests/lib/cloud.sh"
+. "$NIMBUS_TOP/tests/lib/storage.sh"
 lab_init
-lab_need qemu-system-x86_64 socat sfdisk mke2fs busybox in.tftpd tftp
+lab_need qemu-system-x86_64 socat sfdisk mke2fs busybox in.tftpd
 
-IMG=$NIMBUS_BUILD/images/storage
-CFG_ADDR=10.77.0.1
-REPORT_PORT=8080
+IMG=$STORAGE_IMG
+CFG_ADDR=$STORAGE_CFG_ADDR
 NODE=st1
 MARKER=nimbus-marker-4711
 
 since() { awk -v s="$1" -v n="$(date +%s.%N)" 'BEGIN { printf "%.1f", n - s }'; }
-show_console() {
-	note "last console lines of $1:"
-	guest_text "$1" | tail -n "${2:-40}" | sed 's/^/#   /'
-}
-# boot_lines N REGEX: console lines of the node's Nth boot matching REGEX.
-boot_lines() {
-	guest_text "$NODE" | awk -v n="$1" '/nimbus-storage: starting/ { b++ } b == n' | grep -E -- "$2"
-}
-boot_has() { boot_lines "$@" >/dev/null; }
+show_console() { storage_console_tail "$@"; }
+boot_lines() { storage_boot_lines "$NODE" "$@"; }
+boot_has() { storage_boot_has "$NODE" "$@"; }
 reports() { grep -F "\"state\":\"booted\"" "$LAB_DIR/reports.jsonl"; }
 
-# --- the image --------------------------------------------------------------------
-t=$(date +%s.%N)
-if "$NIMBUS_TOP/storagenode/image/build-image" --out "$IMG" --bin "$NIMBUS_BIN" >"$LAB_DIR/build.log" 2>&1; then
-	ok "storage image built or up to date ($(since "$t") s): $(tail -n 1 "$LAB_DIR/build.log")"
-else
-	sed 's/^/# /' "$LAB_DIR/build.log" | tail -n 20
-	lab_fail "storage image builds (storagenode/image/build-image)"
-fi
+# --- the image, DHCP and the report listener ------------------------------------------
+storage_image
 note "image size: vmlinuz $(du -k "$IMG/vmlinuz" | cut -f1) KiB, initrd.gz $(du -k "$IMG/initrd.gz" | cut -f1) KiB"
-
-# --- network: DHCP and the report listener ------------------------------------------
 lab_netns sw; lab_bridge sw br0
-lab_netns cfg
-lab_veth cfg eth0 sw v-cfg
-lab_bridge_port sw br0 v-cfg
-lab_addr cfg eth0 "$CFG_ADDR/24"
-cat >"$LAB_DIR/udhcpd.conf" <<CONF
-start 10.77.0.100
-end 10.77.0.150
-interface eth0
-lease_file $LAB_DIR/udhcpd.leases
-pidfile $LAB_DIR/udhcpd.pid
-option subnet 255.255.255.0
-option lease 600
-CONF
-: >"$LAB_DIR/udhcpd.leases"
-lab_bg cfg "$LAB_DIR/udhcpd.log" busybox udhcpd -f "$LAB_DIR/udhcpd.conf"
-cloud_report_listener cfg "$REPORT_PORT"
+storage_services cfg sw br0
 
 # How long the image takes over TFTP (in.tftpd, the config node's server),
 # fetched from the switch namespace: 512-byte blocks as plain TFTP, and the
@@ -104,14 +75,9 @@ sum_before=$(sha256sum "$parted" "$fs" | cut -c1-64 | tr '\n' ' ')
 
 # --- first boot ----------------------------------------------------------------------
 mac=$(guest_mac "$NODE")
-cmdline="console=ttyS0 panic=5 nimbus.report=$CFG_ADDR:$REPORT_PORT nimbus.node=$NODE nimbus.report_every=10 BOOTIF=01-${mac//:/-}"
-note "kernel command line (as pxelinux gives it, IPAPPEND 2): $cmdline"
 start=$(date +%s.%N)
-GUEST_MEM=512 GUEST_NICS=2 GUEST_REBOOT=1 GUEST_MAC=$mac guest_qemu "$NODE" sw br0 \
-	-kernel "$IMG/vmlinuz" -initrd "$IMG/initrd.gz" -append "$cmdline" \
-	-drive "file=$blank,if=virtio,format=raw" \
-	-drive "file=$parted,if=virtio,format=raw" \
-	-drive "file=$fs,if=virtio,format=raw"
+storage_boot "$NODE" sw br0 "$blank" "$parted" "$fs"
+note "kernel command line (as pxelinux gives it): $STORAGE_CMDLINE"
 
 if guest_wait_for "$NODE" 'nimbus-storage: ready' 300; then
 	t1=$(since "$start")
@@ -146,19 +112,8 @@ else
 	show_console "$NODE"
 fi
 
-# A thin volume with a marker, written through to the disk. Commands are
-# typed on the node's console a few characters at a time: the emulated
-# UART has a 16-byte FIFO and no flow control, and a guest busy under TCG
-# drops what arrives faster than it empties it.
-node_cmd() {
-	local s=$1 i
-	for ((i = 0; i < ${#s}; i += 4)); do
-		printf '%s' "${s:i:4}"
-		sleep 0.05
-	done | timeout 30 socat -u - "UNIX-CONNECT:$LAB_DIR/$NODE.sock" 2>/dev/null
-	printf '\r' | timeout 10 socat -u - "UNIX-CONNECT:$LAB_DIR/$NODE.sock" 2>/dev/null
-	sleep 1
-}
+# A thin volume with a marker, written through to the disk.
+node_cmd() { storage_type "$NODE" "$1"; }
 node_cmd "lvcreate -V 64M -T nimbus/pool -n t1"
 check "thin LV nimbus/t1 created" guest_wait_for "$NODE" 'Logical volume "t1" created' 60
 node_cmd "echo $MARKER >/tmp/m"
