@@ -37,6 +37,13 @@ PXEFILE=$LAB_DIR/tftp/pxelinux.cfg/01-${MAC//:/-}
 check "pxelinux.cfg/01-<mac> boots images/storage/" grep -q 'KERNEL images/storage/vmlinuz' "$PXEFILE"
 sed 's/^/#   /' "$PXEFILE"
 
+# Every TFTP packet's time, to tell the transfer of the image from the rest
+# of the boot.
+lab_need tcpdump
+lab_bg cn "$LAB_DIR/tftp.pkts" tcpdump -i br0 -n -tt -l --immediate-mode \
+	"udp and host $CLOUD_SERVER and not port 67 and not port 68"
+lab_wait 10 grep -q 'listening on' "$LAB_DIR/tftp.pkts" || note "tcpdump did not say it listens"
+
 truncate -s 512M "$LAB_DIR/disk.img"
 start=$(date +%s.%N)
 GUEST_MEM=512 GUEST_NICS=2 GUEST_MAC=$MAC guest_start_pxe "$NODE" cn br0 \
@@ -47,6 +54,18 @@ else
 	not_ok "PXE boot reaches the storage image's /init"
 	storage_console_tail "$NODE"; exit 1
 fi
+# tftp_times: "FILE: SECONDS" for each file fetched, from its read request
+# to the last packet before the next request (or the end).
+tftp_times() {
+	awk '
+	/RRQ "/ { if (f != "") printf "%s %.1f s; ", f, last - t0
+		  f = $0; sub(/.*RRQ "/, "", f); sub(/".*/, "", f); t0 = $1; bs = $0 }
+	/UDP, length/ { last = $1 }
+	END { if (f != "") printf "%s %.1f s", f, last - t0 }' "$LAB_DIR/tftp.pkts"
+}
+note "TFTP fetches (request to last packet): $(tftp_times)"
+note "TFTP from $(awk -v s="$start" '/RRQ "/ { printf "%.1f", $1 - s; exit }' "$LAB_DIR/tftp.pkts") s to $(awk -v s="$start" '/UDP, length/ { l = $1 } END { printf "%.1f", l - s }' "$LAB_DIR/tftp.pkts") s after power-on (the rest before it: iPXE and DHCP)"
+note "blksize asked for the kernel: $(grep -m1 -o 'RRQ "images/storage/vmlinuz".*' "$LAB_DIR/tftp.pkts")"
 if guest_wait_for "$NODE" 'nimbus-storage: ready' 240; then
 	ok "node ready $(since "$start") s after power-on: $(guest_lines "$NODE" 'nimbus-storage: ready')"
 else
