@@ -4,10 +4,11 @@
 # of their own (a second NIC on a second bridge), one DRBD 8.4 resource set
 # up by hand on a thin LV of each: protocol C, allow-two-primaries, the
 # initial sync of the blank volume skipped (new-current-uuid
-# --clear-bitmap), both primary, both running aoetd on /dev/drbd0 as e1.0
-# with O_DIRECT. A third guest's kernel aoe driver sees two paths to e1.0,
-# writes a random pattern through them and reads it back; each storage node
-# then reads the same pattern from its own copy.
+# --clear-bitmap), both primary; each node's aoetd (running from boot with
+# no exports) is given /dev/drbd0 as e1.0 with O_DIRECT by a reload. A
+# third guest's kernel aoe driver sees two paths to e1.0, writes a random
+# pattern through them and reads it back; each storage node then reads the
+# same pattern from its own copy.
 #
 # Topology (namespaces): "sw" holds br0 (management and AoE: both nodes'
 # first NIC, the client, a veth to "cfg" with udhcpd and the report
@@ -99,10 +100,13 @@ drbd_state ro Primary/Primary
 for n in st1 st2; do
 	check "$n: both primary" drbd_seen "$n" ro Primary/Primary 60
 done
+# The node's aoetd runs from boot with no exports; an export line and a
+# reload, as the agent will do.
 for n in st1 st2; do
-	storage_type "$n" "aoetd -d 1 0 eth0 /dev/drbd0 >/tmp/aoetd.log 2>&1 &"
-	storage_type "$n" 'sleep 1; echo "aoetd-pid: $(pidof aoetd)"'
-	check "$n: aoetd exports /dev/drbd0 as e1.0" guest_wait_for "$n" '^aoetd-pid: [0-9]+' 30
+	storage_type "$n" "echo 'export 1.0 /dev/drbd0 iface=eth0 direct' >>/etc/nimbus/aoetd.conf"
+	storage_type "$n" "aoetctl -s /run/aoetd.sock reload"
+	storage_type "$n" 'echo "aoetd-exports: $(aoetctl -s /run/aoetd.sock status | grep -c "^export 1.0 ")"'
+	check "$n: aoetd exports /dev/drbd0 as e1.0 after a reload" guest_wait_for "$n" '^aoetd-exports: [1-9]' 30
 done
 
 # --- the client -----------------------------------------------------------------

@@ -107,6 +107,7 @@ if lab_wait 60 eval 'reports | grep -qF "\"vg_action\":\"created\""'; then
 	check "report: vdb and vdc foreign, with reasons" \
 		grep -qF '"disks_foreign":"vdb: partition table (dos); vdc: signature ext4 (blkid)"' <<<"$body"
 	check "report carries a DHCP address" grep -qE '"ip":"10\.77\.0\.1[0-9][0-9]"' <<<"$body"
+	check "report: aoetd running, no exports yet" grep -qF '"aoetd":"0 exports"' <<<"$body"
 else
 	not_ok "report received (VG created)"
 	show_console "$NODE"
