@@ -34,11 +34,11 @@ int run_capture(char *const argv[], char *buf, size_t cap, int *status, bool qui
 			dup2(null, 0);
 			if (quiet)
 				dup2(null, 2);
-			/* LVM complains about every inherited descriptor. */
-			if (null > 2)
-				close(null);
 		}
 		dup2(pfd[1], 1);
+		/* Nothing else of ours (or of whoever started us) reaches the
+		 * child: LVM warns about every descriptor it inherits. */
+		close_range(3, ~0U, 0);
 		execvp(argv[0], argv);
 		_exit(127);
 	}
