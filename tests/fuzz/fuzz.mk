@@ -44,6 +44,8 @@ FUZZ_INC_hwnode_report  := -Ihwnode/report
 FUZZ_LIBS_hwnode_report := -ljansson
 FUZZ_SRCS_storage_msg := lib/agent/storage_msg.c
 FUZZ_LIBS_storage_msg := -ljansson
+FUZZ_SRCS_storage_disks := storagenode/agent/disks.c
+FUZZ_INC_storage_disks  := -Istoragenode/agent
 
 # ------------------------------------------------------------------------------
 ALL_FUZZERS := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))

@@ -37,6 +37,8 @@
 #   cloud_hw_qemu NAME NS BR QEMU-ARG...   a hardware node booting otherwise
 #   cloud_hw_pxe NAME NS BR [QEMU-ARG...]  a hardware node that PXE-boots
 #   cloud_node_booted NAME        nimbusd's node NAME is in state booted
+#   cloud_report_listener NS PORT a recorder in place of nimbusd's POST
+#                                 /v1/report: $LAB_DIR/reports.jsonl
 #
 # Hardware nodes are 1 GiB machines with a CPU that gives Xen HAP
 # (qemu64,+svm,+npt,+nrip-save: PVH instances need it to live-migrate),
@@ -243,6 +245,33 @@ cloud_targets_alive() {
 		kill -0 "${CLOUD_PID[$n]}" 2>/dev/null ||
 			lab_fail "storage node $n: $CLOUD_TARGET exited: $(tail -n 2 "$LAB_DIR/$n.target.log")"
 	done
+}
+
+# --- report listener ------------------------------------------------------------
+
+# cloud_report_listener NS PORT: a stand-in for nimbusd's report endpoint
+# (POST /v1/report, JSON body) in namespace NS: every body is recorded on a
+# line of $LAB_DIR/reports.jsonl after its arrival time (date +%s), and
+# answered 204. For tests of a node's own reporting without a config node.
+# Sets LAB_PID.
+cloud_report_listener() {
+	local ns=$1 port=$2
+	cat >"$LAB_DIR/listener.sh" <<LISTENER
+#!/bin/bash
+len=0
+while IFS= read -r line; do
+	line=\${line%\$'\r'}
+	[ -z "\$line" ] && break
+	case "\${line,,}" in content-length:*) len=\${line#*:}; len=\${len// /} ;; esac
+done
+body=\$(head -c "\$len")
+printf '%s %s\n' "\$(date +%s)" "\$body" >>"$LAB_DIR/reports.jsonl"
+printf 'HTTP/1.1 204 No Content\r\nContent-Length: 0\r\nConnection: close\r\n\r\n'
+LISTENER
+	chmod +x "$LAB_DIR/listener.sh"
+	: >"$LAB_DIR/reports.jsonl"
+	lab_bg "$ns" "$LAB_DIR/listener.log" socat -T 10 "TCP-LISTEN:$port,reuseaddr,fork" \
+		"EXEC:$LAB_DIR/listener.sh"
 }
 
 # --- hardware nodes -------------------------------------------------------------

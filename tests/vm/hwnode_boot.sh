@@ -42,22 +42,7 @@ lab_addr cfg eth0 "$REPORT_ADDR/24"
 # --- report listener ------------------------------------------------------------
 # nimbusd's report contract (POST /v1/report, JSON body), each body recorded
 # on a line of reports.jsonl after its arrival time.
-cat >"$LAB_DIR/listener.sh" <<LISTENER
-#!/bin/bash
-len=0
-while IFS= read -r line; do
-	line=\${line%\$'\r'}
-	[ -z "\$line" ] && break
-	case "\${line,,}" in content-length:*) len=\${line#*:}; len=\${len// /} ;; esac
-done
-body=\$(head -c "\$len")
-printf '%s %s\n' "\$(date +%s)" "\$body" >>"$LAB_DIR/reports.jsonl"
-printf 'HTTP/1.1 204 No Content\r\nContent-Length: 0\r\nConnection: close\r\n\r\n'
-LISTENER
-chmod +x "$LAB_DIR/listener.sh"
-: >"$LAB_DIR/reports.jsonl"
-lab_bg cfg "$LAB_DIR/listener.log" socat -T 10 "TCP-LISTEN:$REPORT_PORT,reuseaddr,fork" \
-	"EXEC:$LAB_DIR/listener.sh"
+cloud_report_listener cfg "$REPORT_PORT"
 reports() { grep -F "\"state\":\"$1\"" "$LAB_DIR/reports.jsonl"; }
 
 # hw_direct NAME DOM0_ARGS: Xen as a multiboot kernel; -initrd lists the

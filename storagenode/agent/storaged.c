@@ -1,0 +1,230 @@
+/* nimbus-storaged - the storage node's agent. For now one job: prepare the
+ * node's local disks at boot (one LVM volume group with a thin pool, see
+ * docs/storage.md); the control protocol with nimbusd comes later.
+ *
+ *   nimbus-storaged prepare-disks [--vg NAME] [--pool NAME] [--pool-pct N]
+ *                                 [--summary FILE] [--dry-run]
+ *   nimbus-storaged probe [--vg NAME]     classify the disks, change nothing
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "disks.h"
+#include "log.h"
+#include "probe.h"
+
+struct opts {
+	const char *vg, *pool, *summary;
+	int pool_pct;
+	bool dry_run;
+};
+
+/* LVM's own rule for VG and LV names, so a bad name fails here and not
+ * half-way through the plan. */
+static bool lvm_name_ok(const char *s)
+{
+	size_t len = strlen(s);
+
+	if (len == 0 || len >= DISK_VG_MAX || s[0] == '-' || strcmp(s, ".") == 0 ||
+	    strcmp(s, "..") == 0)
+		return false;
+	return strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+_.-") == len;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: nimbus-storaged COMMAND [OPTIONS]\n"
+		"\n"
+		"Commands:\n"
+		"  prepare-disks  claim blank local disks for VG NAME and its thin pool;\n"
+		"                 activate them when they already hold it; leave every\n"
+		"                 other disk alone (docs/storage.md)\n"
+		"  probe          only classify the disks (ours, blank, foreign, skipped)\n"
+		"\n"
+		"Options:\n"
+		"  --vg NAME       volume group (default nimbus)\n"
+		"  --pool NAME     thin pool LV (default pool)\n"
+		"  --pool-pct N    share of the VG for the pool's data, 10..95 (default 90)\n"
+		"  --summary FILE  write KEY=VALUE lines about the result to FILE\n"
+		"  --dry-run       print the plan, run nothing\n"
+		"  -h, --help      this text\n"
+		"\n"
+		"Exit status: 0 when every step succeeded (foreign disks are not an\n"
+		"error), 1 when a probe or step failed, 2 on bad usage.\n");
+}
+
+/* append: add s to the NUL-terminated buf, truncating at cap. */
+static void append(char *buf, size_t cap, const char *s)
+{
+	size_t len = strlen(buf), add = strlen(s);
+
+	if (len + 1 >= cap)
+		return;
+	if (add > cap - 1 - len)
+		add = cap - 1 - len;
+	memcpy(buf + len, s, add);
+	buf[len + add] = '\0';
+}
+
+/* A list for the summary: "NAME" or "NAME: REASON" items, "; "-separated. */
+static void list_add(char *buf, size_t cap, const char *name, const char *reason)
+{
+	if (buf[0])
+		append(buf, cap, "; ");
+	append(buf, cap, name);
+	if (reason) {
+		append(buf, cap, ": ");
+		append(buf, cap, reason);
+	}
+}
+
+static int prepare(const struct opts *o, bool change)
+{
+	static struct disk_probe disks[DISKS_MAX];
+	enum disk_class cls[DISKS_MAX];
+	struct disk_step steps[DISK_STEPS_MAX];
+	char ours[1024] = "", claimed[1024] = "", foreign[2048] = "", skipped[1024] = "";
+	const char *action = "none";
+	int n, pool, failed = 0;
+	size_t ns;
+
+	n = probe_disks("/sys/block", "/dev", disks, DISKS_MAX);
+	if (n < 0) {
+		log_err("cannot list block devices in /sys/block: %s", strerror(-n));
+		return 1;
+	}
+	for (int i = 0; i < n; i++) {
+		char reason[DISK_REASON_MAX];
+
+		cls[i] = disk_classify(&disks[i], o->vg, reason);
+		printf("disk %s size=%llu class=%s: %s\n", disks[i].name,
+		       (unsigned long long)disks[i].size, disk_class_name(cls[i]), reason);
+		switch (cls[i]) {
+		case DISK_OURS: list_add(ours, sizeof(ours), disks[i].name, NULL); break;
+		case DISK_BLANK: list_add(claimed, sizeof(claimed), disks[i].name, NULL); break;
+		case DISK_FOREIGN:
+			log_warn("leaving /dev/%s alone: %s", disks[i].name, reason);
+			list_add(foreign, sizeof(foreign), disks[i].name, reason);
+			failed |= disks[i].probe_err != 0;
+			break;
+		case DISK_SKIP: list_add(skipped, sizeof(skipped), disks[i].name, reason); break;
+		}
+	}
+	if (!change)
+		return failed;
+
+	pool = probe_pool_exists(o->vg, o->pool);
+	if (pool < 0) {
+		log_err("cannot run lvm lvs: %s", strerror(-pool));
+		return 1;
+	}
+	ns = disks_plan(cls, disks, (size_t)n, pool == 1, steps);
+	if (ns == 0)
+		log_warn("no disk of VG %s and no blank disk: nothing to prepare", o->vg);
+	for (size_t i = 0; i < ns; i++) {
+		static const char *const verb[] = {
+			[STEP_VG_CREATE] = "created", [STEP_VG_EXTEND] = "extended",
+			[STEP_VG_ACTIVATE] = "activated", [STEP_POOL_CREATE] = "pool-created",
+		};
+
+		if (o->dry_run) {
+			printf("plan: %s %s\n", verb[steps[i].kind], steps[i].dev);
+			continue;
+		}
+		if (run_step(&steps[i], o->vg, o->pool, o->pool_pct) < 0) {
+			failed = 1;
+			break;
+		}
+		/* The first step names what happened to the VG this boot. */
+		if (strcmp(action, "none") == 0)
+			action = verb[steps[i].kind];
+	}
+	if (o->summary && !o->dry_run) {
+		FILE *f = fopen(o->summary, "w");
+
+		if (!f) {
+			log_err("cannot write %s: %m", o->summary);
+			return 1;
+		}
+		fprintf(f, "vg=%s\npool=%s\nvg_action=%s\nresult=%s\n", o->vg, o->pool, action,
+			failed ? "failed" : "ok");
+		fprintf(f, "disks_ours=%s\ndisks_claimed=%s\ndisks_foreign=%s\ndisks_skipped=%s\n",
+			ours, claimed, foreign, skipped);
+		if (fclose(f) != 0) {
+			log_err("cannot write %s: %m", o->summary);
+			return 1;
+		}
+	}
+	return failed;
+}
+
+static int cmd_prepare(const struct opts *o) { return prepare(o, true); }
+static int cmd_probe(const struct opts *o) { return prepare(o, false); }
+
+static const struct {
+	const char *name;
+	int (*fn)(const struct opts *);
+} commands[] = {
+	{ "prepare-disks", cmd_prepare },
+	{ "probe", cmd_probe },
+};
+
+int main(int argc, char **argv)
+{
+	static const struct option lopts[] = {
+		{ "vg", required_argument, NULL, 'v' },
+		{ "pool", required_argument, NULL, 'p' },
+		{ "pool-pct", required_argument, NULL, 'P' },
+		{ "summary", required_argument, NULL, 's' },
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct opts o = { .vg = "nimbus", .pool = "pool", .pool_pct = 90 };
+	char *end;
+	int c;
+
+	log_init("nimbus-storaged", LOG_LVL_INFO, 0);
+	/* Disk lines and log lines (stderr) share the console in this order. */
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
+		usage(argc < 2 ? stderr : stdout);
+		return argc < 2 ? 2 : 0;
+	}
+	optind = 2;
+	while ((c = getopt_long(argc, argv, "h", lopts, NULL)) != -1) {
+		switch (c) {
+		case 'v': o.vg = optarg; break;
+		case 'p': o.pool = optarg; break;
+		case 's': o.summary = optarg; break;
+		case 'n': o.dry_run = true; break;
+		case 'P':
+			o.pool_pct = (int)strtol(optarg, &end, 10);
+			if (*end || o.pool_pct < 10 || o.pool_pct > 95) {
+				fprintf(stderr, "nimbus-storaged: bad --pool-pct '%s' (want 10..95)\n", optarg);
+				return 2;
+			}
+			break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "nimbus-storaged: unexpected argument '%s'\n", argv[optind]);
+		return 2;
+	}
+	if (!lvm_name_ok(o.vg) || !lvm_name_ok(o.pool)) {
+		fprintf(stderr, "nimbus-storaged: bad VG or pool name '%s' / '%s' (letters, digits, +_.-)\n",
+			o.vg, o.pool);
+		return 2;
+	}
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(argv[1], commands[i].name) == 0)
+			return commands[i].fn(&o) ? 1 : 0;
+	fprintf(stderr, "nimbus-storaged: unknown command '%s' (prepare-disks, probe; --help)\n", argv[1]);
+	return 2;
+}
