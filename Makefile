@@ -93,4 +93,6 @@ lab:
 clean:
 	rm -rf build build-asan build-fuzz
 
--include $(shell find $(B) -name '*.d' -type f 2>/dev/null)
+# Only the compiler's dependency files: image build trees under $(B) hold
+# files that end in .d too (usr/sbin/invoke-rc.d).
+-include $(shell find $(OBJ) -name '*.d' -type f 2>/dev/null)
