@@ -8,7 +8,8 @@ $(eval $(call unit_test,gen,$(call objs,$(PROVISION_SRCS)),$(PROVISION_LIBS)))
 
 NIMBUSD_CORE_SRCS := confignode/config.c confignode/db.c confignode/node_state.c \
 	confignode/validate.c confignode/api.c confignode/api_nodes.c \
-	confignode/api_images.c confignode/api_report.c
+	confignode/api_images.c confignode/api_report.c \
+	$(STORAGE_CORE_SRCS)
 NIMBUSD_LIBS := -lsqlite3 -ljansson $(PROVISION_LIBS)
 
 $(eval $(call program,nimbusd,$(call objs,confignode/nimbusd.c confignode/httpd.c \
@@ -27,3 +28,8 @@ $(eval $(call unit_test,db,$(call objs,confignode/db.c confignode/node_state.c \
 $(eval $(call unit_test,api,$(call objs,$(NIMBUSD_CORE_SRCS) $(PROVISION_SRCS)),$(NIMBUSD_LIBS)))
 $(eval $(call unit_test,admin_auth,$(call objs,confignode/admin_auth.c),))
 $(eval $(call unit_test,tftp_watch,$(call objs,confignode/tftp_watch.c $(PROVISION_SRCS)),$(PROVISION_LIBS)))
+
+# --- replicated volumes (pairs, volumes, the storage nodes' endpoints) ---
+STORAGE_CORE_SRCS = confignode/db_storage.c lib/agent/storage_msg.c
+$(eval $(call unit_test,db_storage,$(call objs,confignode/db.c confignode/db_storage.c \
+	confignode/node_state.c confignode/validate.c),-lsqlite3))
