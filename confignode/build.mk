@@ -30,6 +30,9 @@ $(eval $(call unit_test,admin_auth,$(call objs,confignode/admin_auth.c),))
 $(eval $(call unit_test,tftp_watch,$(call objs,confignode/tftp_watch.c $(PROVISION_SRCS)),$(PROVISION_LIBS)))
 
 # --- replicated volumes (pairs, volumes, the storage nodes' endpoints) ---
-STORAGE_CORE_SRCS = confignode/db_storage.c lib/agent/storage_msg.c
+STORAGE_CORE_SRCS = confignode/db_storage.c confignode/storage_logic.c \
+	confignode/size_units.c lib/agent/storage_msg.c
+$(eval $(call unit_test,storage_logic,$(call objs,confignode/storage_logic.c \
+	confignode/size_units.c confignode/gen_drbd.c lib/agent/storage_msg.c),-ljansson))
 $(eval $(call unit_test,db_storage,$(call objs,confignode/db.c confignode/db_storage.c \
 	confignode/node_state.c confignode/validate.c),-lsqlite3))
