@@ -6,6 +6,10 @@ PROVISION_LIBS :=
 $(eval $(call unit_test,gen,$(call objs,$(PROVISION_SRCS)),$(PROVISION_LIBS)))
 # --- end of F's lines ---
 
+# replicated volumes: pairs, volumes, the storage nodes' endpoints
+STORAGE_CORE_SRCS := confignode/api_storage.c confignode/api_storage_node.c \
+	confignode/db_storage.c confignode/storage_logic.c \
+	confignode/size_units.c lib/agent/storage_msg.c
 NIMBUSD_CORE_SRCS := confignode/config.c confignode/db.c confignode/node_state.c \
 	confignode/validate.c confignode/api.c confignode/api_nodes.c \
 	confignode/api_images.c confignode/api_report.c \
@@ -30,9 +34,8 @@ $(eval $(call unit_test,admin_auth,$(call objs,confignode/admin_auth.c),))
 $(eval $(call unit_test,tftp_watch,$(call objs,confignode/tftp_watch.c $(PROVISION_SRCS)),$(PROVISION_LIBS)))
 
 # --- replicated volumes (pairs, volumes, the storage nodes' endpoints) ---
-STORAGE_CORE_SRCS = confignode/db_storage.c confignode/storage_logic.c \
-	confignode/size_units.c lib/agent/storage_msg.c
 $(eval $(call unit_test,storage_logic,$(call objs,confignode/storage_logic.c \
 	confignode/size_units.c confignode/gen_drbd.c lib/agent/storage_msg.c),-ljansson))
 $(eval $(call unit_test,db_storage,$(call objs,confignode/db.c confignode/db_storage.c \
 	confignode/node_state.c confignode/validate.c),-lsqlite3))
+$(eval $(call unit_test,api_storage,$(call objs,$(NIMBUSD_CORE_SRCS) $(PROVISION_SRCS)),$(NIMBUSD_LIBS)))

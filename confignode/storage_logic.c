@@ -102,10 +102,8 @@ int sl_place(const struct sl_pair_free *p, size_t n, uint64_t size, size_t *idx,
 		if (p[i].free > p[best].free)
 			best = i;
 	*largest = p[best].free;
-	if (p[best].free < size)
-		return -ENOSPC;
 	*idx = best;
-	return 0;
+	return p[best].free < size ? -ENOSPC : 0;
 }
 
 /* --- state -------------------------------------------------------------- */

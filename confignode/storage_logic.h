@@ -43,8 +43,8 @@ struct sl_pair_free {
 };
 
 /* The pair with most free space that fits size (the first of equals):
- * 0 with *idx; -ENOSPC with *largest the most any pair has; -ENOENT when
- * there is no pair at all. */
+ * 0 with *idx; -ENOSPC with *idx the pair with most and *largest its
+ * free space; -ENOENT when there is no pair at all. */
 int sl_place(const struct sl_pair_free *p, size_t n, uint64_t size, size_t *idx,
 	     uint64_t *largest);
 

@@ -90,6 +90,7 @@ static void test_space(void **state)
 	assert_int_equal(sl_place(p, 3, 30 * G, &idx, &largest), 0);
 	assert_int_equal(sl_place(p, 3, 31 * G, &idx, &largest), -ENOSPC);
 	assert_int_equal(largest, 30 * G);
+	assert_int_equal(idx, 1);
 	assert_int_equal(sl_place(p, 0, 1, &idx, &largest), -ENOENT);
 }
 

@@ -1,0 +1,41 @@
+/* Shared by api_storage.c (operators: /v1/pairs, /v1/volumes) and
+ * api_storage_node.c (storage nodes: /v1/storage/...); not for other users. */
+#ifndef NIMBUS_API_STORAGE_H
+#define NIMBUS_API_STORAGE_H
+
+#include "api_internal.h"
+#include "db_storage.h"
+#include "storage_logic.h"
+
+/* A pair as nimbusd knows it: members, their last observed state (absent
+ * when never reported or older than lost-after), volumes and fences. */
+struct pair_view {
+	struct db_pair p;
+	struct smsg_observed obs[2];
+	bool fresh[2];              /* obs[i] is current */
+	int64_t at[2];              /* when it was observed (0: never) */
+	uint64_t gen[2];            /* the desired state's generation */
+	struct db_volume *vols;
+	size_t n_vols;
+	struct db_fence *fences;
+	size_t n_fences;
+};
+
+int pair_view_load(struct api_ctx *ctx, const char *name, struct pair_view *pv);
+void pair_view_free(struct pair_view *pv);
+/* Both nodes' observation of volume name (NULL where absent or stale). */
+void pair_view_have(const struct pair_view *pv, const char *name,
+		    const struct smsg_have_volume *h[2]);
+
+/* The operators' resources (admin socket). */
+void api_pairs(struct api_ctx *ctx, const struct api_request *req, const char *sub,
+	       struct api_response *resp);
+void api_volumes(struct api_ctx *ctx, const struct api_request *req, const char *sub,
+		 struct api_response *resp);
+
+/* The node endpoints on the report listener (GET desired, POST observed,
+ * POST fence); path under /v1/storage/. */
+void api_storage_node(struct api_ctx *ctx, const struct api_request *req,
+		      struct api_response *resp);
+
+#endif
