@@ -10,6 +10,7 @@ $(eval $(call unit_test,gen,$(call objs,$(PROVISION_SRCS)),$(PROVISION_LIBS)))
 STORAGE_CORE_SRCS := confignode/api_storage.c confignode/api_storage_node.c \
 	confignode/db_storage.c confignode/storage_logic.c \
 	confignode/size_units.c lib/agent/storage_msg.c
+CLI_STORAGE_SRCS := confignode/cli_storage.c confignode/size_units.c
 NIMBUSD_CORE_SRCS := confignode/config.c confignode/db.c confignode/node_state.c \
 	confignode/validate.c confignode/api.c confignode/api_nodes.c \
 	confignode/api_images.c confignode/api_report.c \
@@ -22,7 +23,7 @@ $(eval $(call program,nimbusd,$(call objs,confignode/nimbusd.c confignode/httpd.
 
 $(eval $(call program,nimbus,$(call objs,confignode/nimbus.c confignode/cli_http.c \
 	confignode/cli_print.c confignode/cli_node.c confignode/cli_image.c \
-	confignode/cli_hook.c),-lcurl -ljansson))
+	confignode/cli_hook.c $(CLI_STORAGE_SRCS)),-lcurl -ljansson))
 
 $(eval $(call unit_test,validate,$(call objs,confignode/validate.c),))
 $(eval $(call unit_test,confignode_config,$(call objs,confignode/config.c confignode/validate.c),))
