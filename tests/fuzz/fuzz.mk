@@ -39,6 +39,12 @@ FUZZ_SRCS_nimbusd_report := confignode/api.c confignode/api_nodes.c confignode/a
 	confignode/prov_validate.c confignode/dhcp_omapi.c confignode/provision.c \
 	confignode/prov_exec.c
 FUZZ_LIBS_nimbusd_report := -lsqlite3 -ljansson
+FUZZ_STORAGE_API_SRCS := confignode/api_storage.c confignode/api_storage_node.c \
+	confignode/db_storage.c confignode/storage_logic.c confignode/size_units.c \
+	confignode/gen_drbd.c lib/agent/storage_msg.c
+FUZZ_SRCS_nimbusd_report += $(FUZZ_STORAGE_API_SRCS)
+FUZZ_SRCS_storage_api := $(FUZZ_SRCS_nimbusd_report)
+FUZZ_LIBS_storage_api := -lsqlite3 -ljansson
 FUZZ_SRCS_hwnode_report := hwnode/report/report_parse.c hwnode/report/report_json.c
 FUZZ_INC_hwnode_report  := -Ihwnode/report
 FUZZ_LIBS_hwnode_report := -ljansson
