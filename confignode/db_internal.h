@@ -25,6 +25,10 @@
 	"CREATE TRIGGER pair_members_storage BEFORE INSERT ON pair_members" \
 	"  WHEN (SELECT role FROM nodes WHERE name = NEW.node) IS NOT 'storage'" \
 	"  BEGIN SELECT RAISE(ABORT, 'pair member is not a storage node'); END;" \
+	"CREATE TRIGGER pair_members_keep_role BEFORE UPDATE OF role ON nodes" \
+	"  WHEN NEW.role IS NOT 'storage' AND EXISTS" \
+	"    (SELECT 1 FROM pair_members WHERE node = OLD.name)" \
+	"  BEGIN SELECT RAISE(ABORT, 'a pair member stays a storage node'); END;" \
 	"CREATE TABLE volumes (" \
 	"  name TEXT PRIMARY KEY," \
 	"  pair TEXT NOT NULL REFERENCES pairs(name)," \

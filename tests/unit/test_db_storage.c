@@ -137,8 +137,22 @@ static void test_pairs(void **state)
 	assert_string_equal(all[1].name, "p1");
 	free(all);
 
-	/* a member cannot leave the nodes table while in a pair; a rename follows */
+	/* a member cannot leave the nodes table nor its role while in a pair */
 	assert_int_not_equal(db_node_delete(f->db, "sn4"), 0);
+	{
+		struct db_node n;
+
+		assert_int_equal(db_node_get(f->db, "sn4", &n), 0);
+		n.role = ROLE_HW;
+		assert_int_not_equal(db_node_update(f->db, "sn4", &n), 0);
+		n.role = ROLE_STORAGE;
+		snprintf(n.name, sizeof(n.name), "sn4b");  /* a rename follows */
+		assert_int_equal(db_node_update(f->db, "sn4", &n), 0);
+		assert_int_equal(db_pair_get(f->db, "p0", &got), 0);
+		assert_string_equal(got.node[0], "sn4b");
+		snprintf(n.name, sizeof(n.name), "sn4");
+		assert_int_equal(db_node_update(f->db, "sn4b", &n), 0);
+	}
 	assert_int_equal(db_pair_delete(f->db, "p0"), 0);
 	assert_int_equal(db_pair_delete(f->db, "p0"), -ENOENT);
 	assert_int_equal(db_pair_of_node(f->db, "sn4", &got, &idx), -ENOENT);
