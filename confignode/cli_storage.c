@@ -317,7 +317,13 @@ static int wait_ready(struct cli *cli, const char *path, const char *name, long 
 
 		if (st == 200 && (!strcmp(state, "ready") || took >= (double)secs)) {
 			bool ready = !strcmp(state, "ready");
-			int rc = cli_result(cli, st, reply, print_volume);
+			char last[32];
+			int rc;
+
+			/* cli_result frees the reply state points into. */
+			snprintf(last, sizeof(last), "%s", state);
+			state = last;
+			rc = cli_result(cli, st, reply, print_volume);
 
 			if (ready && !cli->json)
 				printf("ready after %.1f s\n", took);

@@ -275,9 +275,26 @@ check "pair remove p1" N pair remove p1
 desired sn1 52:54:00:aa:00:11 | jq -e '.pair == null and (.volumes | length) == 0' >/dev/null &&
 	ok "sn1's desired state: no pair, no volumes" || not_ok "sn1's desired state: no pair, no volumes"
 
-# --- create latency (nimbusd's part only: the agent is not built yet) ---------------
+# --- create: --wait, latency (nimbusd's part only: the agent is not built yet) -----
 N pair add p1 sn1 sn2 >/dev/null
 report_ok 1 ""; report_ok 2 ""
+
+# --- create --wait ----------------------------------------------------------------
+out=$(N volume create waiting --size 1G --pair p1 --wait 2 2>&1); rc=$?
+check "create --wait gives up after its time, exit 1, saying the state" \
+	bash -c '[ "$1" = 1 ] && grep -q "volume waiting is still creating after 2 s" <<<"$2"' _ "$rc" "$out"
+N volume delete waiting >/dev/null
+( sleep 1; report_ok 1 "$(vol soon true UpToDate Connected 100)"
+  report_ok 2 "$(vol soon true UpToDate Connected 100)" ) &
+bg=$!
+out=$(N volume create soon --size 1G --wait 30); rc=$?
+wait "$bg"
+check "create --wait returns once both nodes export it, saying how long it took" \
+	bash -c '[ "$1" = 0 ] && grep -q "^state:    ready" <<<"$2" && grep -q "^ready after [0-9.]* s" <<<"$2"' _ "$rc" "$out"
+note "create --wait: $(grep '^ready after' <<<"$out") (the observed state was posted 1 s after the create)"
+N volume delete soon >/dev/null
+report_ok 1 ""; report_ok 2 ""
+
 times=()
 for k in $(seq 1 20); do
 	t0=$(date +%s%N)
