@@ -514,9 +514,14 @@ static int alloc_volume(struct api_ctx *ctx, const struct pair_view *pv, struct 
 	if (rc == 0 && pv->n_vols >= SMSG_MAX_VOLUMES)
 		rc = api_error(resp, 507, "pair %s holds %d volumes, the most a pair can",
 			       pv->p.name, SMSG_MAX_VOLUMES);
-	if (rc == 0 && sl_alloc_addr(ctx->cfg->shelf_min, ctx->cfg->shelf_max, addrs, n, &a) < 0)
-		rc = api_error(resp, 507, "volume-shelves %u-%u are full", ctx->cfg->shelf_min,
-			       ctx->cfg->shelf_max);
+	if (rc == 0) {
+		rc = sl_alloc_addr(ctx->cfg->shelf_min, ctx->cfg->shelf_max, addrs, n, &a);
+		if (rc == -ENOSPC)
+			rc = api_error(resp, 507, "volume-shelves %u-%u are full", ctx->cfg->shelf_min,
+				       ctx->cfg->shelf_max);
+		else if (rc < 0)
+			rc = api_error(resp, 500, "out of memory");
+	}
 	if (rc == 0 && sl_alloc_minor(minors, pv->n_vols, ctx->cfg->drbd_port_base, &v->minor,
 				      &v->port) < 0)
 		rc = api_error(resp, 507, "pair %s has no DRBD minor and port left", pv->p.name);
@@ -679,11 +684,18 @@ static int begin_with_volume(struct api_ctx *ctx, const char *name, struct db_vo
 static void volume_show(struct api_ctx *ctx, const char *name, struct api_response *resp)
 {
 	struct db_volume v;
+	int rc;
 
-	if (begin_with_volume(ctx, name, &v, resp) < 0)
+	if (!smsg_name_ok(name)) {
+		api_error(resp, 400, "bad volume name '%.70s'", name);
 		return;
-	reply_volume(ctx, 200, name, resp);
-	db_rollback(ctx->db);
+	}
+	rc = db_volume_get(ctx->db, name, &v);
+	if (rc < 0)
+		api_error(resp, rc == -ENOENT ? 404 : 500, rc == -ENOENT ?
+			  "volume %s does not exist" : "cannot read volume %s", name);
+	else
+		reply_volume(ctx, 200, name, resp);
 }
 
 static void volume_grow(struct api_ctx *ctx, const struct api_request *req, const char *name,

@@ -11,20 +11,33 @@
 int sl_alloc_addr(uint16_t lo, uint16_t hi, const struct sl_addr *used, size_t n,
 		  struct sl_addr *out)
 {
-	/* Quadratic, but bounded: a pair holds at most SMSG_MAX_VOLUMES. */
-	for (uint32_t shelf = lo; shelf <= hi; shelf++) {
-		for (uint32_t slot = 0; slot <= SMSG_SLOT_MAX; slot++) {
-			bool taken = false;
+	/* One bit per address of the range: linear in the range and the
+	 * cloud's volumes (the range may hold 65535 * 255 addresses). */
+	size_t per = SMSG_SLOT_MAX + 1, total = ((size_t)hi - lo + 1) * per;
+	uint8_t *taken;
 
-			for (size_t i = 0; i < n && !taken; i++)
-				taken = used[i].shelf == shelf && used[i].slot == slot;
-			if (!taken) {
-				out->shelf = (uint16_t)shelf;
-				out->slot = (uint8_t)slot;
-				return 0;
-			}
-		}
+	if (lo > hi)
+		return -ENOSPC;
+	taken = calloc((total + 7) / 8, 1);
+	if (!taken)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		size_t bit;
+
+		if (used[i].shelf < lo || used[i].shelf > hi || used[i].slot > SMSG_SLOT_MAX)
+			continue;
+		bit = (size_t)(used[i].shelf - lo) * per + used[i].slot;
+		taken[bit / 8] |= (uint8_t)(1u << (bit % 8));
 	}
+	for (size_t bit = 0; bit < total; bit++) {
+		if (taken[bit / 8] & (1u << (bit % 8)))
+			continue;
+		out->shelf = (uint16_t)(lo + bit / per);
+		out->slot = (uint8_t)(bit % per);
+		free(taken);
+		return 0;
+	}
+	free(taken);
 	return -ENOSPC;
 }
 

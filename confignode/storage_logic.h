@@ -21,7 +21,8 @@ struct sl_addr {
 	uint8_t slot;
 };
 
-/* A shelf.slot in shelves lo..hi (slots 0..254) that no entry of used has. */
+/* A shelf.slot in shelves lo..hi (slots 0..254) that no entry of used has
+ * (-ENOMEM possible: the search keeps one bit per address). */
 int sl_alloc_addr(uint16_t lo, uint16_t hi, const struct sl_addr *used, size_t n,
 		  struct sl_addr *out);
 /* A minor no volume of the pair has, with port = base + minor <= 65535. */

@@ -38,6 +38,12 @@ static void test_alloc(void **state)
 	assert_int_equal(a.shelf, 11);
 	assert_int_equal(a.slot, 1);
 	assert_int_equal(sl_alloc_addr(10, 10, used, 257, &a), -ENOSPC);
+	/* the whole AoE space: the last address of the last shelf */
+	assert_int_equal(sl_alloc_addr(SMSG_SHELF_MAX, SMSG_SHELF_MAX, used, 0, &a), 0);
+	assert_int_equal(a.shelf, SMSG_SHELF_MAX);
+	assert_int_equal(sl_alloc_addr(0, SMSG_SHELF_MAX, used, 257, &a), 0);
+	assert_int_equal(a.shelf, 0);
+	assert_int_equal(a.slot, 0);
 
 	assert_int_equal(sl_alloc_minor(minors, 3, 7789, &m, &port), 0);
 	assert_int_equal(m, 2);
