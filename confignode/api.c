@@ -138,11 +138,18 @@ static const char *under(const char *path, const char *prefix)
 	return NULL;
 }
 
+size_t api_body_max(enum api_origin origin, const char *path)
+{
+	if (origin != API_REPORT)
+		return API_ADMIN_BODY_MAX;
+	return strncmp(path, "/v1/storage/", 12) == 0 ? API_STORAGE_BODY_MAX : API_REPORT_BODY_MAX;
+}
+
 void api_handle(struct api_ctx *ctx, const struct api_request *req,
 		struct api_response *resp)
 {
 	const char *sub;
-	size_t max = req->origin == API_REPORT ? API_REPORT_BODY_MAX : API_ADMIN_BODY_MAX;
+	size_t max = api_body_max(req->origin, req->path);
 
 	resp->status = 500;
 	resp->body = NULL;

@@ -134,13 +134,14 @@ struct vobs {
 /* POSTs node i's observed state (pool 100G, 10G used) with volumes. */
 static int observe(struct fx *f, int i, uint32_t from, const struct vobs *v, size_t n)
 {
-	struct smsg_have_volume h[4] = { 0 };
+	static struct smsg_have_volume h[128];
 	struct smsg_observed o = { .vg = true, .vg_size = 120 * G, .vg_free = 10 * G,
 				   .pool_size = 100 * G, .pool_used = 10 * G, .volumes = h,
 				   .n_volumes = n, .generation = 1 };
 	char mac[32], *json;
 	int st;
 
+	memset(h, 0, sizeof(h));
 	snprintf(mac, sizeof(mac), "52:54:00:aa:00:%02x", i);
 	assert_int_equal(mac_parse(mac, o.mac), 0);
 	snprintf(o.node, sizeof(o.node), "sn%d", i);
@@ -345,6 +346,27 @@ static void test_node_endpoints(void **state)
 	refused(f, API_REPORT, IP(11), "GET", "/v1/volumes", NULL, 404, "no such endpoint",
 		__LINE__);
 	assert_int_equal(observe(f, 1, IP(12), none, 0), 403);
+
+	/* an observed state of 100 volumes (23 KB, more than a node report may
+	 * be) is taken; one larger than API_STORAGE_BODY_MAX is not */
+	{
+		struct vobs many[100];
+		char names[100][16];
+		char *big = calloc(1, API_STORAGE_BODY_MAX + 2);
+
+		for (int k = 0; k < 100; k++) {
+			snprintf(names[k], sizeof(names[k]), "v%03d", k);
+			many[k] = (struct vobs){ names[k], true, SMSG_DSK_UPTODATE,
+						 SMSG_CONN_CONNECTED, 100 };
+		}
+		assert_int_equal(observe(f, 1, IP(11), many, 100), 200);
+		memset(big, ' ', API_STORAGE_BODY_MAX + 1);
+		big[0] = '{';
+		refused(f, API_REPORT, IP(11), "POST", "/v1/storage/observed", big, 413,
+			"larger than", __LINE__);
+		free(big);
+	}
+	assert_int_equal(api_body_max(API_REPORT, "/v1/report"), API_REPORT_BODY_MAX);
 
 	/* a node in no pair: an empty desired state */
 	desired(f, 1, &d);
