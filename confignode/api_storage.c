@@ -38,6 +38,8 @@ int pair_view_load(struct api_ctx *ctx, const char *name, struct pair_view *pv)
 	if (rc == 0)
 		rc = db_fence_list(ctx->db, name, &pv->fences, &pv->n_fences);
 	if (rc == 0)
+		rc = api_image_roots(ctx, &pv->roots, &pv->n_roots);
+	if (rc == 0)
 		return 0;
 err:
 	pair_view_free(pv);
@@ -50,6 +52,7 @@ void pair_view_free(struct pair_view *pv)
 		smsg_observed_free(&pv->obs[i]);
 	free(pv->vols);
 	free(pv->fences);
+	free(pv->roots);
 	memset(pv, 0, sizeof(*pv));
 }
 
@@ -58,6 +61,76 @@ void pair_view_have(const struct pair_view *pv, const char *name,
 {
 	for (int i = 0; i < 2; i++)
 		h[i] = pv->fresh[i] ? sl_find_have(&pv->obs[i], name) : NULL;
+}
+
+/* The nodes booting image (their override, or their role's default). */
+static int image_nodes(struct api_ctx *ctx, const char *image, const struct db_node *nodes,
+		       size_t n, char *out, size_t len)
+{
+	size_t used = 0;
+	int count = 0;
+
+	out[0] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		char boot[PROV_NAME_MAX];
+
+		if (nodes[i].image[0])
+			snprintf(boot, sizeof(boot), "%s", nodes[i].image);
+		else if (db_role_get(ctx->db, nodes[i].role, boot) < 0)
+			return -EIO;
+		if (strcmp(boot, image) != 0)
+			continue;
+		if (used + strlen(nodes[i].name) + 8 < len)
+			used += (size_t)snprintf(out + used, len - used, "%s%s", count ? ", " : "",
+						 nodes[i].name);
+		else if (!strstr(out, "..."))
+			used += (size_t)snprintf(out + used, len - used, ", ...");
+		count++;
+	}
+	return count;
+}
+
+int api_image_roots(struct api_ctx *ctx, struct image_root **out, size_t *n)
+{
+	struct prov_image *imgs = NULL;
+	struct db_node *nodes = NULL;
+	struct image_root *r = NULL;
+	size_t ni = 0, nn = 0, k = 0;
+	int rc;
+
+	rc = db_image_list(ctx->db, &imgs, &ni);
+	if (rc == 0)
+		rc = db_node_list(ctx->db, &nodes, &nn);
+	if (rc == 0 && !(r = calloc(ni + 1, sizeof(*r))))
+		rc = -ENOMEM;
+	for (size_t i = 0; rc == 0 && i < ni; i++) {
+		if (sl_cmdline_root(imgs[i].cmdline, &r[k].at) < 0)
+			continue;
+		snprintf(r[k].image, sizeof(r[k].image), "%s", imgs[i].name);
+		rc = image_nodes(ctx, imgs[i].name, nodes, nn, r[k].nodes, sizeof(r[k].nodes));
+		if (rc >= 0) {
+			rc = 0;
+			k++;
+		}
+	}
+	free(imgs);
+	free(nodes);
+	if (rc < 0) {
+		free(r);
+		return rc;
+	}
+	*out = r;
+	*n = k;
+	return 0;
+}
+
+/* The image naming v as its root, or NULL. */
+static const struct image_root *root_of(const struct pair_view *pv, const struct db_volume *v)
+{
+	for (size_t i = 0; i < pv->n_roots; i++)
+		if (pv->roots[i].at.shelf == v->shelf && pv->roots[i].at.slot == v->slot)
+			return &pv->roots[i];
+	return NULL;
 }
 
 static uint64_t node_free(const struct pair_view *pv, int i)
@@ -101,16 +174,21 @@ static json_t *have_json(const char *node, const struct smsg_have_volume *h, boo
 	return o ? size_json(o, "lv_size", h->size_bytes) : NULL;
 }
 
-/* Who depends on a volume: its snapshots (instances and node roots come
- * with the features that add them). */
+/* Who depends on a volume: its snapshots, and the image naming it as its
+ * root with the nodes booting that image (instances' disks come with
+ * instances). */
 static json_t *used_by(const struct pair_view *pv, const struct db_volume *v)
 {
+	const struct image_root *root = root_of(pv, v);
 	json_t *arr = json_array();
 
 	for (size_t i = 0; arr && i < pv->n_vols; i++)
 		if (strcmp(pv->vols[i].origin, v->name) == 0)
 			json_array_append_new(arr, json_pack("{s:s, s:s}", "kind", "snapshot",
 							     "name", pv->vols[i].name));
+	if (arr && root)
+		json_array_append_new(arr, json_pack("{s:s, s:s, s:s}", "kind", "image-root",
+						     "name", root->image, "nodes", root->nodes));
 	return arr;
 }
 
@@ -504,11 +582,16 @@ static int alloc_volume(struct api_ctx *ctx, const struct pair_view *pv, struct 
 
 	if (db_volume_list(ctx->db, NULL, &all, &n) < 0)
 		return api_error(resp, 500, "cannot list volumes");
-	addrs = calloc(n + 1, sizeof(*addrs));
+	/* What images name as their roots is taken too: those may be exports
+	 * nimbusd did not make. */
+	addrs = calloc(n + pv->n_roots + 1, sizeof(*addrs));
 	minors = calloc(pv->n_vols + 1, sizeof(*minors));
 	rc = addrs && minors ? 0 : api_error(resp, 500, "out of memory");
 	for (size_t i = 0; rc == 0 && i < n; i++)
 		addrs[i] = (struct sl_addr){ all[i].shelf, all[i].slot };
+	for (size_t i = 0; rc == 0 && i < pv->n_roots; i++)
+		addrs[n + i] = pv->roots[i].at;
+	n += pv->n_roots;
 	for (size_t i = 0; rc == 0 && i < pv->n_vols; i++)
 		minors[i] = pv->vols[i].minor;
 	if (rc == 0 && pv->n_vols >= SMSG_MAX_VOLUMES)
@@ -767,6 +850,26 @@ static void volume_delete(struct api_ctx *ctx, const char *name, struct api_resp
 		api_error(resp, 409, "volume %s is in use by snapshot%s %s: delete %s first", name,
 			  rc == 1 ? "" : "s", names, rc == 1 ? "it" : "them");
 		goto rollback;
+	}
+	if (rc == 0) {
+		struct image_root *roots;
+		size_t nr;
+
+		rc = api_image_roots(ctx, &roots, &nr);
+		for (size_t i = 0; rc == 0 && i < nr; i++) {
+			if (roots[i].at.shelf != v.shelf || roots[i].at.slot != v.slot)
+				continue;
+			api_error(resp, 409, "volume %s is in use: image %s names it as its root"
+				  " (nimbus.root=e%u.%u)%s%s", name, roots[i].image, v.shelf, v.slot,
+				  roots[i].nodes[0] ? ", booted by: " : "", roots[i].nodes);
+			rc = -EBUSY;
+		}
+		if (rc == 0)
+			free(roots);
+		else if (rc == -EBUSY) {
+			free(roots);
+			goto rollback;
+		}
 	}
 	if (rc == 0)
 		rc = db_storage_bump_pair(ctx->db, v.pair);

@@ -19,7 +19,20 @@ struct pair_view {
 	size_t n_vols;
 	struct db_fence *fences;
 	size_t n_fences;
+	struct image_root *roots;   /* every image naming an AoE root */
+	size_t n_roots;
 };
+
+/* A boot image whose command line names an AoE root (nimbus.root=), and
+ * the nodes that boot it. */
+struct image_root {
+	char image[PROV_NAME_MAX];
+	struct sl_addr at;
+	char nodes[160];            /* comma-separated, ", ..." when cut */
+};
+
+/* Every image naming a root: *out malloc()ed. */
+int api_image_roots(struct api_ctx *ctx, struct image_root **out, size_t *n);
 
 int pair_view_load(struct api_ctx *ctx, const char *name, struct pair_view *pv);
 void pair_view_free(struct pair_view *pv);

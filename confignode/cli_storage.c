@@ -95,8 +95,13 @@ static void print_volume(json_t *v)
 	printf("used by:  ");
 	if (!json_array_size(json_object_get(v, "used_by")))
 		printf("nothing");
-	json_array_foreach(json_object_get(v, "used_by"), i, u)
-		printf("%s%s %s", i ? ", " : "", cli_str(u, "kind"), cli_str(u, "name"));
+	json_array_foreach(json_object_get(v, "used_by"), i, u) {
+		if (!strcmp(cli_str(u, "kind"), "image-root"))
+			printf("%sroot of image %s (booted by: %s)", i ? ", " : "", cli_str(u, "name"),
+			       cli_str(u, "nodes")[0] ? cli_str(u, "nodes") : "no node");
+		else
+			printf("%s%s %s", i ? ", " : "", cli_str(u, "kind"), cli_str(u, "name"));
+	}
 	putchar('\n');
 	json_array_foreach(json_object_get(v, "nodes"), i, n) {
 		printf("node %s:\n", cli_str(n, "node"));
@@ -469,7 +474,8 @@ static const struct cli_cmd volume_cmds[] = {
 	  "\nexample:\n  nimbus volume snapshot web-root web-root-monday\n" },
 	{ "delete", volume_delete, "NAME",
 	  "Delete a volume; refused while something uses it (naming it).",
-	  "In use means: a snapshot of it exists.\n" },
+	  "In use means: a snapshot of it exists, or a boot image names it as its root\n"
+	  "(nimbus.root=eSHELF.SLOT in its command line: hw nodes' dom0 root).\n" },
 };
 
 int cli_volume(struct cli *cli, int argc, char **argv)

@@ -75,6 +75,33 @@ int sl_alloc_ip(uint32_t net, unsigned prefix, const uint32_t *used, size_t n, u
 	return -ENOSPC;
 }
 
+int sl_cmdline_root(const char *cmdline, struct sl_addr *out)
+{
+	const char *p = cmdline, *found = NULL;
+	unsigned long shelf, slot;
+	char *end;
+
+	/* Words are blank-separated; only a word starting with the key. */
+	while ((p = strstr(p, "nimbus.root=")) != NULL) {
+		if (p == cmdline || p[-1] == ' ' || p[-1] == '\t')
+			found = p + strlen("nimbus.root=");
+		p++;
+	}
+	if (!found)
+		return -ENOENT;
+	if (found[0] != 'e' || found[1] < '0' || found[1] > '9')
+		return -EINVAL;
+	shelf = strtoul(found + 1, &end, 10);
+	if (*end != '.' || end[1] < '0' || end[1] > '9')
+		return -EINVAL;
+	slot = strtoul(end + 1, &end, 10);
+	if ((*end && *end != ' ' && *end != '\t') || shelf > SMSG_SHELF_MAX || slot > SMSG_SLOT_MAX)
+		return -EINVAL;
+	out->shelf = (uint16_t)shelf;
+	out->slot = (uint8_t)slot;
+	return 0;
+}
+
 /* --- space -------------------------------------------------------------- */
 
 const struct smsg_have_volume *sl_find_have(const struct smsg_observed *o, const char *name)

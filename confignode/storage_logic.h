@@ -31,6 +31,13 @@ int sl_alloc_minor(const uint32_t *used, size_t n, uint16_t base, uint32_t *mino
 /* A host address of net/prefix (not network or broadcast) not in used. */
 int sl_alloc_ip(uint32_t net, unsigned prefix, const uint32_t *used, size_t n, uint32_t *out);
 
+/* The AoE root a boot image's kernel command line names
+ * ("nimbus.root=eSHELF.SLOT", hwnode/initramfs/init): such an address is
+ * taken (never given to a volume), and a volume there is in use. 0 with
+ * *out, -ENOENT (none), -EINVAL (malformed or out of range). The last
+ * nimbus.root= counts, as in the initramfs. */
+int sl_cmdline_root(const char *cmdline, struct sl_addr *out);
+
 /* --- space and placement ------------------------------------------------ */
 
 /* What a node can still give: its thin pool's free bytes minus the sizes

@@ -280,6 +280,12 @@ expect_fail "pair remove while it holds volumes refused, naming them" \
 	"pair p1 holds 3 volumes (snap1, vol1, vol2)" pair remove p1
 out=$(N volume delete nosuch -o json 2>/dev/null)
 check "-o json on a refusal prints nimbusd's error object" jq -e '.error | test("volume nosuch does not exist")' <<<"$out"
+check "image xen1 names vol2 (e20.1) as the hw root" N image set xen1 --cmdline "console=hvc0 nimbus.root=e20.1"
+expect_fail "delete of a volume an image boots from refused, naming image and nodes" \
+	"volume vol2 is in use: image xen1 names it as its root (nimbus.root=e20.1), booted by: hw1" volume delete vol2
+check "volume show says vol2 is hw1's root" \
+	bash -c "'$NIMBUS_BIN/nimbus' -s '$SOCK' volume show vol2 | grep -q '^used by:  root of image xen1 (booted by: hw1)'"
+check "image xen1 no longer names a root" N image set xen1 --cmdline "console=hvc0"
 check "volume delete snap1" N volume delete snap1
 check "volume delete vol1" N volume delete vol1
 check "volume delete vol2" N volume delete vol2

@@ -309,6 +309,40 @@ static void test_volumes(void **state)
 	assert_int_equal(req(f, API_ADMIN, 0, "GET", "/v1/volumes", NULL, &r), 200);
 	assert_int_equal(json_array_size(json_object_get(r, "volumes")), 3);
 	json_decref(r);
+
+	/* an image naming vol2 (e10.1) as its root, booted by hw1: vol2 is in
+	 * use; an image naming e10.3 keeps that address from new volumes */
+	ADMIN_OK("POST", "/v1/images", "{\"name\":\"xen1\",\"kernel\":\"k\",\"xen\":\"x\","
+		 "\"cmdline\":\"console=hvc0 nimbus.root=e10.1\"}", 201);
+	ADMIN_OK("POST", "/v1/images", "{\"name\":\"other\",\"kernel\":\"k\","
+		 "\"cmdline\":\"nimbus.root=e10.3\"}", 201);
+	{
+		struct db_node n;
+
+		assert_int_equal(db_node_get(f->ctx.db, "hw1", &n), 0);
+		snprintf(n.image, sizeof(n.image), "xen1");
+		assert_int_equal(db_node_update(f->ctx.db, "hw1", &n), 0);
+	}
+	REFUSED("DELETE", "/v1/volumes/vol2", NULL, 409,
+		"volume vol2 is in use: image xen1 names it as its root (nimbus.root=e10.1), booted by: hw1");
+	assert_int_equal(req(f, API_ADMIN, 0, "GET", "/v1/volumes/vol2", NULL, &r), 200);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(
+		json_object_get(r, "used_by"), 0), "kind")), "image-root");
+	json_decref(r);
+	assert_int_equal(req(f, API_ADMIN, 0, "POST", "/v1/volumes",
+			     "{\"name\":\"vol3\",\"size\":1048576}", &r), 201);
+	assert_string_equal(json_string_value(json_object_get(r, "aoe")), "e10.4");
+	json_decref(r);
+	ADMIN_OK("DELETE", "/v1/volumes/vol3", NULL, 200);
+	{
+		struct prov_image img;
+
+		/* (straight into the database: image set would regenerate the
+		 * provisioning files, which this test does not have) */
+		assert_int_equal(db_image_get(f->ctx.db, "xen1", &img), 0);
+		snprintf(img.cmdline, sizeof(img.cmdline), "console=hvc0");
+		assert_int_equal(db_image_update(f->ctx.db, &img), 0);
+	}
 	ADMIN_OK("DELETE", "/v1/volumes/snap1", NULL, 200);
 	ADMIN_OK("DELETE", "/v1/volumes/vol1", NULL, 200);
 	ADMIN_OK("DELETE", "/v1/volumes/vol2", NULL, 200);

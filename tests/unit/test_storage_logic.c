@@ -62,6 +62,36 @@ static void test_alloc(void **state)
 	assert_int_equal(sl_alloc_ip(0x0a4e0000, 30, ips, 2, &ip), -ENOSPC);
 }
 
+static void test_cmdline_root(void **state)
+{
+	static const struct { const char *cmdline; int rc; uint16_t shelf; uint8_t slot; } t[] = {
+		{ "console=hvc0 nimbus.root=e20.3 nimbus.node=hw1", 0, 20, 3 },
+		{ "nimbus.root=e0.0", 0, 0, 0 },
+		{ "nimbus.root=e65534.254", 0, 65534, 254 },
+		{ "nimbus.root=e1.0 nimbus.root=e2.5", 0, 2, 5 },   /* the last counts */
+		{ "console=hvc0", -ENOENT, 0, 0 },
+		{ "", -ENOENT, 0, 0 },
+		{ "xnimbus.root=e1.0", -ENOENT, 0, 0 },
+		{ "nimbus.root=e65535.0", -EINVAL, 0, 0 },          /* broadcast shelf */
+		{ "nimbus.root=e1.255", -EINVAL, 0, 0 },
+		{ "nimbus.root=1.0", -EINVAL, 0, 0 },
+		{ "nimbus.root=e1", -EINVAL, 0, 0 },
+		{ "nimbus.root=e1.x", -EINVAL, 0, 0 },
+		{ "nimbus.root=e1.0x", -EINVAL, 0, 0 },
+		{ "nimbus.root=", -EINVAL, 0, 0 },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		struct sl_addr a = { 7, 7 };
+		int rc = sl_cmdline_root(t[i].cmdline, &a);
+
+		if (rc != t[i].rc || (rc == 0 && (a.shelf != t[i].shelf || a.slot != t[i].slot)))
+			fail_msg("'%s': %d e%u.%u, want %d e%u.%u", t[i].cmdline, rc, a.shelf, a.slot,
+				 t[i].rc, t[i].shelf, t[i].slot);
+	}
+}
+
 static struct db_volume vol(const char *name, uint64_t size, enum smsg_volume_kind kind)
 {
 	struct db_volume v = { .size = size, .kind = kind };
@@ -319,6 +349,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_alloc),
+		cmocka_unit_test(test_cmdline_root),
 		cmocka_unit_test(test_space),
 		cmocka_unit_test(test_state),
 		cmocka_unit_test(test_fence),
