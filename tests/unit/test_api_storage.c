@@ -455,6 +455,17 @@ static void test_state_and_fence(void **state)
 	assert_true(json_real_value(json_object_get(r, "sync_percent")) == 37.5);
 	json_decref(r);
 
+	/* growing reaches both nodes: a new generation with the new size */
+	desired(f, 1, &d);
+	gen1 = d.generation;
+	smsg_desired_free(&d);
+	ADMIN_OK("PATCH", "/v1/volumes/vol1", "{\"size\":16106127360}", 200);
+	desired(f, 1, &d);
+	assert_true(d.generation > gen1);
+	assert_int_equal(d.volumes[0].size_bytes, 15 * G);
+	gen1 = d.generation;
+	smsg_desired_free(&d);
+
 	/* sn2's report goes stale (lost-after 60): sn1 alone serves */
 	assert_int_equal(observe(f, 1, IP(11), &serve_alone, 1), 200);
 	clock_now += 30;
