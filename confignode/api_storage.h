@@ -1,5 +1,6 @@
-/* Shared by api_storage.c (operators: /v1/pairs, /v1/volumes) and
- * api_storage_node.c (storage nodes: /v1/storage/...); not for other users. */
+/* Shared by api_pairs.c, api_volumes.c (operators) and api_storage_node.c
+ * (storage nodes: /v1/storage/...), defined in api_storage.c; not for other
+ * users. */
 #ifndef NIMBUS_API_STORAGE_H
 #define NIMBUS_API_STORAGE_H
 
@@ -34,13 +35,37 @@ struct image_root {
 /* Every image naming a root: *out malloc()ed. */
 int api_image_roots(struct api_ctx *ctx, struct image_root **out, size_t *n);
 
+/* The smaller of the members' free space (0 for one not reporting). */
+uint64_t pair_free(const struct pair_view *pv);
+/* PAIR and VOLUME as docs/confignode.md gives them; full: with VOLUMEs
+ * rather than names. */
+json_t *pair_json(const struct pair_view *pv, bool full);
+json_t *volume_json(const struct pair_view *pv, const struct db_volume *v);
+
 int pair_view_load(struct api_ctx *ctx, const char *name, struct pair_view *pv);
 void pair_view_free(struct pair_view *pv);
 /* Both nodes' observation of volume name (NULL where absent or stale). */
 void pair_view_have(const struct pair_view *pv, const char *name,
 		    const struct smsg_have_volume *h[2]);
 
-/* The operators' resources (admin socket). */
+/* One method on a collection (item false: /v1/pairs) or on one of its
+ * members (/v1/pairs/NAME, the NAME in sub). */
+#define API_UNUSED __attribute__((unused))  /* a route that needs less */
+typedef void (*api_route_fn)(struct api_ctx *ctx, const struct api_request *req,
+			     const char *sub, struct api_response *resp);
+struct api_route {
+	bool item;
+	const char *method;
+	api_route_fn fn;
+};
+
+/* Runs the route of routes (n) that matches, or answers 405 naming what
+ * is allowed (allowed: "GET, POST on /v1/pairs; ..."). */
+void api_route(struct api_ctx *ctx, const struct api_request *req, const char *sub,
+	       const struct api_route *routes, size_t n, const char *allowed,
+	       struct api_response *resp);
+
+/* The operators' resources (admin socket): api_pairs.c, api_volumes.c. */
 void api_pairs(struct api_ctx *ctx, const struct api_request *req, const char *sub,
 	       struct api_response *resp);
 void api_volumes(struct api_ctx *ctx, const struct api_request *req, const char *sub,

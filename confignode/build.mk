@@ -7,7 +7,8 @@ $(eval $(call unit_test,gen,$(call objs,$(PROVISION_SRCS)),$(PROVISION_LIBS)))
 # --- end of F's lines ---
 
 # replicated volumes: pairs, volumes, the storage nodes' endpoints
-STORAGE_CORE_SRCS := confignode/api_storage.c confignode/api_storage_node.c \
+STORAGE_CORE_SRCS := confignode/api_storage.c confignode/api_pairs.c confignode/api_volumes.c \
+	confignode/api_storage_node.c \
 	confignode/db_storage.c confignode/storage_logic.c \
 	confignode/size_units.c lib/agent/storage_msg.c
 CLI_STORAGE_SRCS := confignode/cli_storage.c confignode/size_units.c
