@@ -135,34 +135,15 @@ out:
 	json_decref(obj);
 }
 
+static void add_pair(const struct pair_view *pv, json_t *arr)
+{
+	json_array_append_new(arr, pair_json(pv, false));
+}
+
 static void pair_list(struct api_ctx *ctx, const struct api_request *req API_UNUSED,
 		      const char *sub API_UNUSED, struct api_response *resp)
 {
-	struct db_pair *all;
-	size_t n;
-	json_t *arr;
-
-	if (db_pair_list(ctx->db, &all, &n) < 0) {
-		api_error(resp, 500, "cannot list pairs");
-		return;
-	}
-	arr = json_array();
-	for (size_t i = 0; arr && i < n; i++) {
-		struct pair_view pv;
-
-		if (pair_view_load(ctx, all[i].name, &pv) < 0) {
-			json_decref(arr);
-			arr = NULL;
-			break;
-		}
-		json_array_append_new(arr, pair_json(&pv, false));
-		pair_view_free(&pv);
-	}
-	free(all);
-	if (!arr)
-		api_error(resp, 500, "cannot read pairs");
-	else
-		api_reply(resp, 200, json_pack("{s:o}", "pairs", arr));
+	api_list_pairs(ctx, "pairs", add_pair, resp);
 }
 
 static void pair_show(struct api_ctx *ctx, const struct api_request *req API_UNUSED,

@@ -266,3 +266,33 @@ void api_route(struct api_ctx *ctx, const struct api_request *req, const char *s
 	api_error(resp, 405, "method %.20s not allowed on %.100s (%s)", req->method, req->path,
 		  allowed);
 }
+
+void api_list_pairs(struct api_ctx *ctx, const char *key,
+		    void (*add)(const struct pair_view *pv, json_t *arr), struct api_response *resp)
+{
+	struct db_pair *all;
+	size_t n;
+	json_t *arr;
+
+	if (db_pair_list(ctx->db, &all, &n) < 0) {
+		api_error(resp, 500, "cannot list pairs");
+		return;
+	}
+	arr = json_array();
+	for (size_t i = 0; arr && i < n; i++) {
+		struct pair_view pv;
+
+		if (pair_view_load(ctx, all[i].name, &pv) < 0) {
+			json_decref(arr);
+			arr = NULL;
+			break;
+		}
+		add(&pv, arr);
+		pair_view_free(&pv);
+	}
+	free(all);
+	if (!arr)
+		api_error(resp, 500, "cannot read pairs");
+	else
+		api_reply(resp, 200, json_pack("{s:o}", key, arr));
+}

@@ -48,6 +48,10 @@ void pair_view_free(struct pair_view *pv);
 void pair_view_have(const struct pair_view *pv, const char *name,
 		    const struct smsg_have_volume *h[2]);
 
+/* A 200 {key: [...]} with what add puts in the array for every pair. */
+void api_list_pairs(struct api_ctx *ctx, const char *key,
+		    void (*add)(const struct pair_view *pv, json_t *arr), struct api_response *resp);
+
 /* One method on a collection (item false: /v1/pairs) or on one of its
  * members (/v1/pairs/NAME, the NAME in sub). */
 #define API_UNUSED __attribute__((unused))  /* a route that needs less */

@@ -225,35 +225,16 @@ out:
 	json_decref(obj);
 }
 
+static void add_volumes(const struct pair_view *pv, json_t *arr)
+{
+	for (size_t k = 0; k < pv->n_vols; k++)
+		json_array_append_new(arr, volume_json(pv, &pv->vols[k]));
+}
+
 static void volume_list(struct api_ctx *ctx, const struct api_request *req API_UNUSED,
 			const char *sub API_UNUSED, struct api_response *resp)
 {
-	struct db_pair *all;
-	size_t n;
-	json_t *arr = json_array();
-
-	if (db_pair_list(ctx->db, &all, &n) < 0) {
-		json_decref(arr);
-		api_error(resp, 500, "cannot list pairs");
-		return;
-	}
-	for (size_t i = 0; arr && i < n; i++) {
-		struct pair_view pv;
-
-		if (pair_view_load(ctx, all[i].name, &pv) < 0) {
-			json_decref(arr);
-			arr = NULL;
-			break;
-		}
-		for (size_t k = 0; k < pv.n_vols; k++)
-			json_array_append_new(arr, volume_json(&pv, &pv.vols[k]));
-		pair_view_free(&pv);
-	}
-	free(all);
-	if (!arr)
-		api_error(resp, 500, "cannot read volumes");
-	else
-		api_reply(resp, 200, json_pack("{s:o}", "volumes", arr));
+	api_list_pairs(ctx, "volumes", add_volumes, resp);
 }
 
 static int begin_with_volume(struct api_ctx *ctx, const char *name, struct db_volume *v,
