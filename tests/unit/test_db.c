@@ -13,40 +13,18 @@
 #include <sqlite3.h>
 
 #include "../../confignode/db.h"
+#include "fixtures_db.h"
 #include "log.h"
-
-struct fx {
-	char dir[64];
-	char path[96];
-	struct db *db;
-};
 
 static int setup(void **state)
 {
-	struct fx *f = calloc(1, sizeof(*f));
-
 	log_init("test_db", LOG_LVL_ERR, 0);
-	snprintf(f->dir, sizeof(f->dir), "/tmp/test_db.XXXXXX");
-	if (!mkdtemp(f->dir))
-		return -1;
-	snprintf(f->path, sizeof(f->path), "%s/nimbus.db", f->dir);
-	if (db_open(f->path, &f->db) < 0)
-		return -1;
-	*state = f;
-	return 0;
+	return fixture_db_setup(state, "test_db");
 }
 
 static int teardown(void **state)
 {
-	struct fx *f = *state;
-	char cmd[128];
-
-	db_close(f->db);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-	if (system(cmd) != 0)
-		return -1;
-	free(f);
-	return 0;
+	return fixture_db_teardown(state);
 }
 
 static struct db_node node(const char *name, const char *mac, uint32_t ip)

@@ -15,13 +15,8 @@
 
 #include "../../confignode/db.h"
 #include "../../confignode/db_storage.h"
+#include "fixtures_db.h"
 #include "log.h"
-
-struct fx {
-	char dir[64];
-	char path[96];
-	struct db *db;
-};
 
 static void add_node(struct db *db, const char *name, int i, enum node_role role)
 {
@@ -39,35 +34,23 @@ static void add_node(struct db *db, const char *name, int i, enum node_role role
 
 static int setup(void **state)
 {
-	struct fx *f = calloc(1, sizeof(*f));
+	struct fx *f;
 
 	log_init("test_db_storage", LOG_LVL_ERR, 0);
-	snprintf(f->dir, sizeof(f->dir), "/tmp/test_db_storage.XXXXXX");
-	if (!mkdtemp(f->dir))
+	if (fixture_db_setup(state, "test_db_storage") < 0)
 		return -1;
-	snprintf(f->path, sizeof(f->path), "%s/nimbus.db", f->dir);
-	if (db_open(f->path, &f->db) < 0)
-		return -1;
+	f = *state;
 	add_node(f->db, "sn1", 1, ROLE_STORAGE);
 	add_node(f->db, "sn2", 2, ROLE_STORAGE);
 	add_node(f->db, "sn3", 3, ROLE_STORAGE);
 	add_node(f->db, "sn4", 4, ROLE_STORAGE);
 	add_node(f->db, "hw1", 5, ROLE_HW);
-	*state = f;
 	return 0;
 }
 
 static int teardown(void **state)
 {
-	struct fx *f = *state;
-	char cmd[128];
-
-	db_close(f->db);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-	if (system(cmd) != 0)
-		return -1;
-	free(f);
-	return 0;
+	return fixture_db_teardown(state);
 }
 
 static struct db_pair pair(const char *name, const char *a, const char *b, uint32_t ip)
