@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "api_internal.h"
+#include "api_storage.h"
 #include "log.h"
 
 const struct prov_ops prov_ops_real = {
@@ -134,11 +135,18 @@ static const char *under(const char *path, const char *prefix)
 	return NULL;
 }
 
+size_t api_body_max(enum api_origin origin, const char *path)
+{
+	if (origin != API_REPORT)
+		return API_ADMIN_BODY_MAX;
+	return strncmp(path, "/v1/storage/", 12) == 0 ? API_STORAGE_BODY_MAX : API_REPORT_BODY_MAX;
+}
+
 void api_handle(struct api_ctx *ctx, const struct api_request *req,
 		struct api_response *resp)
 {
 	const char *sub;
-	size_t max = req->origin == API_REPORT ? API_REPORT_BODY_MAX : API_ADMIN_BODY_MAX;
+	size_t max = api_body_max(req->origin, req->path);
 
 	resp->status = 500;
 	resp->body = NULL;
@@ -149,7 +157,9 @@ void api_handle(struct api_ctx *ctx, const struct api_request *req,
 	/* The TCP listener is reachable by every machine on the provisioning
 	 * network: it accepts reports and nothing else. */
 	if (req->origin == API_REPORT) {
-		if (strcmp(req->path, "/v1/report") != 0)
+		if (strncmp(req->path, "/v1/storage/", 12) == 0)
+			api_storage_node(ctx, req, resp); /* storage agents (api_storage_node.c) */
+		else if (strcmp(req->path, "/v1/report") != 0)
 			api_error(resp, 404, "no such endpoint '%.100s' (only POST /v1/report here)",
 				  req->path);
 		else if (strcmp(req->method, "POST") != 0)
@@ -167,6 +177,10 @@ void api_handle(struct api_ctx *ctx, const struct api_request *req,
 		api_images(ctx, req, sub, resp);
 	else if ((sub = under(req->path, "/v1/roles")))
 		api_roles(ctx, req, sub, resp);
+	else if ((sub = under(req->path, "/v1/pairs")))
+		api_pairs(ctx, req, sub, resp);
+	else if ((sub = under(req->path, "/v1/volumes")))
+		api_volumes(ctx, req, sub, resp);
 	else if (strcmp(req->path, "/v1/events") == 0)
 		api_events(ctx, req, resp);
 	else

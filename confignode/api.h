@@ -17,6 +17,8 @@
 #define API_REPORT_BODY_MAX (16 * 1024)  /* node reports (TCP) */
 #define API_ADMIN_BODY_MAX  (64 * 1024)  /* operator requests (Unix socket) */
 #define API_DISCOVERED_MAX  1024         /* bound on unknown machines kept */
+#define API_STORAGE_BODY_MAX (256 * 1024) /* a storage node's observed state (TCP):
+					   * about 230 bytes per volume, 1024 volumes */
 
 enum api_origin {
 	API_ADMIN,   /* the Unix socket: socket permissions decided who */
@@ -70,6 +72,10 @@ struct api_ctx {
 
 void api_handle(struct api_ctx *ctx, const struct api_request *req,
 		struct api_response *resp);
+
+/* The largest body api_handle() accepts for a request to path from origin
+ * (the storage endpoints take more than node reports). */
+size_t api_body_max(enum api_origin origin, const char *path);
 
 /* A lifecycle event for the node with this MAC (from the DHCP hook, the
  * TFTP watcher or a report). Returns 0, -ENOENT (no such node), or another

@@ -7,9 +7,16 @@ PROVISION_SRCS := $(sort $(wildcard confignode/gen_*.c confignode/prov_*.c confi
 PROVISION_LIBS :=
 $(eval $(call unit_test,gen,$(call objs,$(PROVISION_SRCS)),$(PROVISION_LIBS)))
 
+# replicated volumes: pairs, volumes, the storage nodes' endpoints
+STORAGE_CORE_SRCS := confignode/api_storage.c confignode/api_pairs.c confignode/api_volumes.c \
+	confignode/api_storage_node.c \
+	confignode/db_storage.c confignode/storage_logic.c \
+	confignode/size_units.c lib/agent/storage_msg.c
+CLI_STORAGE_SRCS := confignode/cli_storage.c confignode/size_units.c
 NIMBUSD_CORE_SRCS := confignode/config.c confignode/db.c confignode/node_state.c \
 	confignode/api.c confignode/api_nodes.c \
-	confignode/api_images.c confignode/api_report.c
+	confignode/api_images.c confignode/api_report.c \
+	$(STORAGE_CORE_SRCS)
 NIMBUSD_LIBS := -lsqlite3 -ljansson $(PROVISION_LIBS)
 
 $(eval $(call program,nimbusd,$(call objs,confignode/nimbusd.c confignode/httpd.c \
@@ -18,7 +25,7 @@ $(eval $(call program,nimbusd,$(call objs,confignode/nimbusd.c confignode/httpd.
 
 $(eval $(call program,nimbus,$(call objs,confignode/nimbus.c confignode/cli_http.c \
 	confignode/cli_print.c confignode/cli_node.c confignode/cli_image.c \
-	confignode/cli_hook.c),-lcurl -ljansson))
+	confignode/cli_hook.c $(CLI_STORAGE_SRCS)),-lcurl -ljansson))
 
 $(eval $(call unit_test,validate,$(call objs,confignode/validate.c),))
 $(eval $(call unit_test,confignode_config,$(call objs,confignode/config.c confignode/validate.c),))
@@ -29,3 +36,10 @@ $(eval $(call unit_test,api,$(call objs,$(NIMBUSD_CORE_SRCS) $(PROVISION_SRCS)),
 $(eval $(call unit_test,admin_auth,$(call objs,confignode/admin_auth.c),))
 $(eval $(call unit_test,tftp_watch,$(call objs,confignode/tftp_watch.c $(PROVISION_SRCS)),$(PROVISION_LIBS)))
 $(eval $(call unit_test,prov_txn,$(call objs,$(PROVISION_SRCS)),$(PROVISION_LIBS)))
+
+# --- replicated volumes (pairs, volumes, the storage nodes' endpoints) ---
+$(eval $(call unit_test,storage_logic,$(call objs,confignode/storage_logic.c \
+	confignode/size_units.c confignode/gen_drbd.c lib/agent/storage_msg.c),-ljansson))
+$(eval $(call unit_test,db_storage,$(call objs,confignode/db.c confignode/db_storage.c \
+	confignode/node_state.c confignode/validate.c),-lsqlite3))
+$(eval $(call unit_test,api_storage,$(call objs,$(NIMBUSD_CORE_SRCS) $(PROVISION_SRCS)),$(NIMBUSD_LIBS)))

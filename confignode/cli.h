@@ -79,5 +79,7 @@ int cli_node(struct cli *cli, int argc, char **argv);
 int cli_image(struct cli *cli, int argc, char **argv);
 int cli_role(struct cli *cli, int argc, char **argv);
 int cli_hook(struct cli *cli, int argc, char **argv);
+int cli_pair(struct cli *cli, int argc, char **argv);   /* cli_storage.c */
+int cli_volume(struct cli *cli, int argc, char **argv);
 
 #endif

@@ -26,6 +26,11 @@ void config_defaults(struct nimbusd_config *cfg)
 	snprintf(cfg->prov.dhcpd_bin, sizeof(cfg->prov.dhcpd_bin), "/usr/sbin/dhcpd");
 	snprintf(cfg->prov.bios_loader, sizeof(cfg->prov.bios_loader), "pxelinux.0");
 	cfg->lost_after = 120;
+	cfg->repl_net = 0x0a4e0000;  /* replication-network 10.78.0.0/24 */
+	cfg->repl_prefix = 24;
+	cfg->shelf_min = 10;         /* volume-shelves 10-99 */
+	cfg->shelf_max = 99;
+	cfg->drbd_port_base = 7789;  /* DRBD's customary first port */
 }
 
 static int fail(char *err, size_t errlen, unsigned line, const char *fmt, ...)
@@ -238,6 +243,43 @@ static int parse_line(struct nimbusd_config *cfg, struct seen *seen,
 		cfg->lost_after = (unsigned)v;
 		return 0;
 	}
+	if (strcmp(k, "replication-network") == 0) {
+		NEED(1);
+		if (cidr_parse(argv[1], &cfg->repl_net, &cfg->repl_prefix) < 0 ||
+		    cfg->repl_prefix < 8 || cfg->repl_prefix > 30)
+			return fail(err, errlen, line,
+				    "replication-network: bad network '%s' (want A.B.C.D/8..30 with no host bits)",
+				    argv[1]);
+		return 0;
+	}
+	if (strcmp(k, "volume-shelves") == 0) {
+		unsigned long lo, hi;
+		char *dash;
+
+		NEED(1);
+		dash = strchr(argv[1], '-');
+		if (dash)
+			*dash = '\0';
+		if (!dash || parse_ulong(argv[1], 65534, &lo) < 0 ||
+		    parse_ulong(dash + 1, 65534, &hi) < 0 || lo > hi) {
+			if (dash)
+				*dash = '-';
+			return fail(err, errlen, line,
+				    "volume-shelves: bad range '%s' (want FIRST-LAST within 0..65534)",
+				    argv[1]);
+		}
+		cfg->shelf_min = (uint16_t)lo;
+		cfg->shelf_max = (uint16_t)hi;
+		return 0;
+	}
+	if (strcmp(k, "drbd-port-base") == 0) {
+		NEED(1);
+		if (parse_ulong(argv[1], 65535 - 255, &v) < 0 || v < 1024)
+			return fail(err, errlen, line,
+				    "drbd-port-base: bad port '%s' (1024..65280)", argv[1]);
+		cfg->drbd_port_base = (uint16_t)v;
+		return 0;
+	}
 	return fail(err, errlen, line, "unknown key '%s'", k);
 #undef NEED
 #undef PATHKEY
@@ -286,6 +328,15 @@ static int check_whole(struct nimbusd_config *cfg, const struct seen *seen,
 	if (p->omapi_port && !p->omapi_key_name[0])
 		return fail(err, errlen, 0, "omapi-port %u needs an omapi-key (or omapi-port 0)",
 			    p->omapi_port);
+	{
+		/* The replication links are their own network: an address there
+		 * must never also be a provisioning address. */
+		uint32_t m = prefix_mask(cfg->repl_prefix < cfg->prefix ? cfg->repl_prefix :
+					 cfg->prefix);
+
+		if ((cfg->repl_net & m) == (net & m))
+			return fail(err, errlen, 0, "replication-network overlaps subnet");
+	}
 	if (!cfg->report_ip)
 		cfg->report_ip = p->address;
 	snprintf(p->admin_socket, sizeof(p->admin_socket), "%s", cfg->socket);
@@ -441,6 +492,11 @@ int config_diff(const struct nimbusd_config *cur, const struct nimbusd_config *n
 	DIFF("discovery-initrd", STR(discovery.initrd), 0);
 	DIFF("discovery-cmdline", STR(discovery.cmdline), 0);
 	DIFF("lost-after", cur->lost_after != next->lost_after, 0);
+	DIFF("replication-network", cur->repl_net != next->repl_net ||
+	     cur->repl_prefix != next->repl_prefix, 0);
+	DIFF("volume-shelves", cur->shelf_min != next->shelf_min ||
+	     cur->shelf_max != next->shelf_max, 0);
+	DIFF("drbd-port-base", cur->drbd_port_base != next->drbd_port_base, 0);
 #undef DIFF
 #undef MEM
 #undef STR

@@ -28,6 +28,12 @@ struct nimbusd_config {
 	char tftpd_pidfile[PROV_PATH_MAX]; /* in.tftpd's: only its opens count */
 	char database[PROV_PATH_MAX];
 	unsigned lost_after;         /* seconds without a report -> lost */
+	/* Replicated volumes: storage nodes' replication addresses, the AoE
+	 * shelves volumes get, DRBD's first port (port = base + minor). */
+	uint32_t repl_net;           /* host order */
+	unsigned repl_prefix;
+	uint16_t shelf_min, shelf_max;
+	uint16_t drbd_port_base;
 };
 
 void config_defaults(struct nimbusd_config *cfg);

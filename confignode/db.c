@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "db_internal.h"
 #include "log.h"
 
 struct db {
@@ -41,6 +42,8 @@ static const char *const migrations[] = {
 	"  first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL);",
 	/* 2: the last report of each node (what the booted system said) */
 	"ALTER TABLE nodes ADD COLUMN report TEXT NOT NULL DEFAULT '{}';",
+	/* 3: storage pairs, replicated volumes, fences (db_storage.c) */
+	DB_STORAGE_MIGRATION_3,
 };
 
 #define N_MIGRATIONS (int)(sizeof(migrations) / sizeof(migrations[0]))
@@ -808,4 +811,25 @@ void db_discovered_free_list(struct db_discovered *d, size_t n)
 	for (size_t i = 0; i < n; i++)
 		db_discovered_free(&d[i]);
 	free(d);
+}
+
+/* --- for the other db_*.c files (db_internal.h) ------------------------ */
+
+sqlite3 *db_i_handle(struct db *db) { return db->h; }
+int db_i_err(struct db *db, const char *what) { return db_err(db, what); }
+int db_i_exec(struct db *db, const char *sql) { return exec(db, sql); }
+int db_i_prepare(struct db *db, const char *sql, sqlite3_stmt **st) { return prepare(db, sql, st); }
+int db_i_step_done(struct db *db, sqlite3_stmt *st, int want_change)
+{
+	return step_done(db, st, want_change);
+}
+void db_i_copy_col(char *dst, size_t len, sqlite3_stmt *st, int col)
+{
+	copy_col(dst, len, st, col);
+}
+int db_i_list_rows(struct db *db, sqlite3_stmt *st, size_t sz,
+		   int (*read)(struct db *, sqlite3_stmt *, void *), const char *what,
+		   void **arr, size_t *n)
+{
+	return list_rows(db, st, sz, read, NULL, what, arr, n);
 }

@@ -12,6 +12,10 @@ static const struct cli_cmd groups[] = {
 	  "Machines: add a MAC with a role and it PXE-boots into that role.", NULL },
 	{ "image", cli_image, "add|set|list|show|remove ...", "Boot images (kernel, initrd, Xen).", NULL },
 	{ "role", cli_role, "list|set-image ...", "Roles and their default images.", NULL },
+	{ "pair", cli_pair, "add|list|show|remove ...",
+	  "Storage pairs: two storage nodes replicating each other.", NULL },
+	{ "volume", cli_volume, "create|list|show|grow|snapshot|delete ...",
+	  "Replicated volumes on the pairs, exported over AoE.", NULL },
 	{ "hook", cli_hook, "dhcp MAC IP", "Called by dhcpd, not by operators.", NULL },
 };
 

@@ -39,6 +39,13 @@ FUZZ_SRCS_nimbusd_report := confignode/api.c confignode/api_nodes.c confignode/a
 	confignode/prov_validate.c confignode/dhcp_omapi.c confignode/provision.c \
 	confignode/prov_exec.c confignode/prov_queue.c confignode/prov_txn.c
 FUZZ_LIBS_nimbusd_report := -lsqlite3 -ljansson
+FUZZ_STORAGE_API_SRCS := confignode/api_storage.c confignode/api_pairs.c \
+	confignode/api_volumes.c confignode/api_storage_node.c \
+	confignode/db_storage.c confignode/storage_logic.c confignode/size_units.c \
+	confignode/gen_drbd.c lib/agent/storage_msg.c
+FUZZ_SRCS_nimbusd_report += $(FUZZ_STORAGE_API_SRCS)
+FUZZ_SRCS_storage_api := $(FUZZ_SRCS_nimbusd_report)
+FUZZ_LIBS_storage_api := -lsqlite3 -ljansson
 FUZZ_SRCS_hwnode_report := hwnode/report/report_parse.c hwnode/report/report_json.c
 FUZZ_INC_hwnode_report  := -Ihwnode/report
 FUZZ_LIBS_hwnode_report := -ljansson
@@ -62,12 +69,16 @@ all: $(addprefix $(FB)/fuzz_,$(FUZZERS))
 # Code under test: coverage instrumentation without libFuzzer's main.
 $(FB)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP -fsanitize=fuzzer-no-link -c -o $@ $<
 
 $(FB)/fuzz_%: tests/fuzz/fuzz_%.c $(call fobjs,$(FUZZ_LIB_SRCS)) \
 		$$(call fobjs,$$(FUZZ_SRCS_$$*))
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_INC_$*) -fsanitize=fuzzer -o $@ $^ $(FUZZ_LIBS_$*)
+
+# A changed header rebuilds the objects that include it (a struct that grew
+# must not meet objects compiled against its old size).
+-include $(shell find $(FB)/obj -name '*.d' 2>/dev/null)
 
 run: all
 	@set -e; for f in $(FUZZERS); do \

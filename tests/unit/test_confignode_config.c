@@ -95,6 +95,11 @@ static void test_defaults(void **state)
 	assert_int_equal(c.socket_mode, 0660);
 	assert_int_equal(c.lost_after, 120);
 	assert_string_equal(c.prov.dhcpd_bin, "/usr/sbin/dhcpd");
+	assert_int_equal(c.repl_net, 0x0a4e0000);
+	assert_int_equal(c.repl_prefix, 24);
+	assert_int_equal(c.shelf_min, 10);
+	assert_int_equal(c.shelf_max, 99);
+	assert_int_equal(c.drbd_port_base, 7789);
 }
 
 struct bad_case {
@@ -145,6 +150,14 @@ static const struct bad_case bad[] = {
 	{ "lost-after 90\n", "admin-user a;b\n", "admin-user: bad name 'a;b'" },
 	{ "lost-after 90\n", "admin-user a b\n", "'admin-user' takes 1 value, got 2" },
 	{ "lost-after 90\n", "tftpd-pidfile run/tftpd.pid\n", "'run/tftpd.pid'" },
+	{ "lost-after 90\n", "replication-network 10.78.0.1/24\n",
+	  "replication-network: bad network '10.78.0.1/24'" },
+	{ "lost-after 90\n", "replication-network 10.77.0.0/16\n",
+	  "replication-network overlaps subnet" },
+	{ "lost-after 90\n", "volume-shelves 20-10\n", "volume-shelves: bad range '20-10'" },
+	{ "lost-after 90\n", "volume-shelves 10\n", "volume-shelves: bad range '10'" },
+	{ "lost-after 90\n", "volume-shelves 1-65535\n", "volume-shelves: bad range '1-65535'" },
+	{ "lost-after 90\n", "drbd-port-base 80\n", "drbd-port-base: bad port '80'" },
 };
 
 /* What SIGHUP may change: one key at a time, each reported as changed at
@@ -173,6 +186,10 @@ static void test_diff(void **state)
 		  "listen-report" },
 		{ "subnet 10.77.0.0/24\naddress 10.77.0.1     # next-server\n",
 		  "subnet 10.77.0.0/16\naddress 10.77.0.2\n", "subnet address", "" },
+		{ "lost-after 90\n", "lost-after 90\nvolume-shelves 5-6\n", "volume-shelves", "" },
+		{ "lost-after 90\n", "lost-after 90\nreplication-network 10.79.0.0/24\n",
+		  "replication-network", "" },
+		{ "lost-after 90\n", "lost-after 90\ndrbd-port-base 7000\n", "drbd-port-base", "" },
 		{ "lost-after 90\n", "lost-after 90\n", "", "" },
 	};
 	struct nimbusd_config cur, next;

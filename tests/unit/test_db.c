@@ -13,40 +13,18 @@
 #include <sqlite3.h>
 
 #include "../../confignode/db.h"
+#include "fixtures_db.h"
 #include "log.h"
-
-struct fx {
-	char dir[64];
-	char path[96];
-	struct db *db;
-};
 
 static int setup(void **state)
 {
-	struct fx *f = calloc(1, sizeof(*f));
-
 	log_init("test_db", LOG_LVL_ERR, 0);
-	snprintf(f->dir, sizeof(f->dir), "/tmp/test_db.XXXXXX");
-	if (!mkdtemp(f->dir))
-		return -1;
-	snprintf(f->path, sizeof(f->path), "%s/nimbus.db", f->dir);
-	if (db_open(f->path, &f->db) < 0)
-		return -1;
-	*state = f;
-	return 0;
+	return fixture_db_setup(state, "test_db");
 }
 
 static int teardown(void **state)
 {
-	struct fx *f = *state;
-	char cmd[128];
-
-	db_close(f->db);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-	if (system(cmd) != 0)
-		return -1;
-	free(f);
-	return 0;
+	return fixture_db_teardown(state);
 }
 
 static struct db_node node(const char *name, const char *mac, uint32_t ip)
@@ -76,11 +54,11 @@ static void test_schema(void **state)
 	struct fx *f = *state;
 	sqlite3 *h;
 
-	assert_int_equal(db_schema_version(f->db), 2);
+	assert_int_equal(db_schema_version(f->db), 3);
 	/* reopening does not migrate again */
 	db_close(f->db);
 	assert_int_equal(db_open(f->path, &f->db), 0);
-	assert_int_equal(db_schema_version(f->db), 2);
+	assert_int_equal(db_schema_version(f->db), 3);
 	db_close(f->db);
 	f->db = NULL;
 	/* a database from a newer nimbusd is refused, not damaged */
@@ -112,7 +90,7 @@ static void test_migration_1_to_2(void **state)
 	assert_int_equal(db_event_add(old, "web1", "added", "", 1), 0);
 	assert_int_equal(db_node_get_report(old, "web1", &report), -EIO); /* no column yet */
 	db_close(old);
-	assert_int_equal(db_open(path, &old), 0);
+	assert_int_equal(db_open_version(path, 2, &old), 0);
 	assert_int_equal(db_schema_version(old), 2);
 	assert_int_equal(db_node_get(old, "web1", &got), 0);
 	assert_int_equal(got.ip, a.ip);

@@ -24,6 +24,7 @@
 
 #include "../../confignode/dhcp_omapi.h"
 #include "../../confignode/gen_dhcp.h"
+#include "../../confignode/gen_drbd.h"
 #include "../../confignode/gen_pxe.h"
 #include "../../confignode/prov_validate.h"
 #include "../../confignode/provision.h"
@@ -689,6 +690,55 @@ static void test_write_files(void **state)
 	assert_false(exists(pathf("%s", f2)));
 }
 
+/* --- DRBD resources (gen_drbd.c) ----------------------------------------- */
+
+static void drbd_res(struct gen_drbd_res *r)
+{
+	gen_drbd_defaults(r);
+	strcpy(r->name, "vol1");
+	r->minor = 3;
+	r->port = 7792;
+	strcpy(r->host[0].name, "sn1");
+	r->host[0].addr = 0x0a4e0001;
+	strcpy(r->host[1].name, "sn2");
+	r->host[1].addr = 0x0a4e0002;
+}
+
+static void test_drbd_resource(void **state)
+{
+	static const char *const bad[] = {
+		"upper-case name", "name with a brace", "empty host", "same host twice",
+		"same address twice", "no address", "port 0", "rate with a blank",
+		"relative handler", "handler with a quote",
+	};
+	struct gen_drbd_res r;
+	char *t;
+
+	(void)state;
+	drbd_res(&r);
+	assert_int_equal(gen_drbd_resource(&r, &t), 0);
+	expect_file("drbd-vol1.res.expected", t);
+	free(t);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		drbd_res(&r);
+		switch (i) {
+		case 0: strcpy(r.name, "Vol1"); break;
+		case 1: strcpy(r.name, "v{1"); break;
+		case 2: r.host[1].name[0] = '\0'; break;
+		case 3: strcpy(r.host[1].name, "sn1"); break;
+		case 4: r.host[1].addr = r.host[0].addr; break;
+		case 5: r.host[0].addr = 0; break;
+		case 6: r.port = 0; break;
+		case 7: strcpy(r.resync_rate, "1 M"); break;
+		case 8: strcpy(r.fence_peer, "fence-peer"); break;
+		case 9: strcpy(r.after_resync_target, "/x\"y"); break;
+		}
+		t = (char *)1;
+		if (gen_drbd_resource(&r, &t) != -EINVAL || t != NULL)
+			fail_msg("%s: accepted", bad[i]);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -706,6 +756,7 @@ int main(void)
 		cmocka_unit_test(test_pxe_names),
 		cmocka_unit_test(test_omapi_answers),
 		cmocka_unit_test_setup_teardown(test_write_files, setup_dir, teardown_dir),
+		cmocka_unit_test(test_drbd_resource),
 	};
 
 	log_init("test_gen", LOG_LVL_ERR, 0);

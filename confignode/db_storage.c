@@ -1,0 +1,425 @@
+/* Storage pairs, volumes, observed state and fences in nimbusd's database
+ * (schema version 3, DB_STORAGE_MIGRATION_3 in db_internal.h). */
+#include "db_storage.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db_internal.h"
+#include "log.h"
+
+static void bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+	sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
+}
+
+/* A statement with one text parameter that must change a row. */
+static int run1(struct db *db, const char *sql, const char *arg, int want_change)
+{
+	sqlite3_stmt *st;
+
+	if (db_i_prepare(db, sql, &st) < 0)
+		return -EIO;
+	bind_text(st, 1, arg);
+	return db_i_step_done(db, st, want_change);
+}
+
+/* --- pairs ------------------------------------------------------------- */
+
+int db_pair_insert(struct db *db, const struct db_pair *p)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (strcmp(p->node[0], p->node[1]) == 0)
+		return -EINVAL;
+	rc = db_begin(db);
+	if (rc < 0)
+		return rc;
+	for (int i = 0; i < 2; i++) {
+		struct db_node n;
+
+		rc = db_node_get(db, p->node[i], &n);
+		if (rc < 0)
+			goto rollback;
+		if (n.role != ROLE_STORAGE) {
+			rc = -EINVAL;
+			goto rollback;
+		}
+	}
+	rc = db_i_prepare(db, "INSERT INTO pairs(name, created) VALUES (?, ?)", &st);
+	if (rc < 0)
+		goto rollback;
+	bind_text(st, 1, p->name);
+	sqlite3_bind_int64(st, 2, p->created);
+	rc = db_i_step_done(db, st, 0);
+	for (int i = 0; rc == 0 && i < 2; i++) {
+		rc = db_i_prepare(db, "INSERT INTO pair_members(node, pair, idx, repl_ip)"
+				  " VALUES (?, ?, ?, ?)", &st);
+		if (rc < 0)
+			break;
+		bind_text(st, 1, p->node[i]);
+		bind_text(st, 2, p->name);
+		sqlite3_bind_int(st, 3, i);
+		sqlite3_bind_int64(st, 4, p->repl_ip[i]);
+		rc = db_i_step_done(db, st, 0);
+	}
+	if (rc < 0)
+		goto rollback;
+	return db_commit(db);
+rollback:
+	db_rollback(db);
+	return rc;
+}
+
+int db_pair_delete(struct db *db, const char *name)
+{
+	int rc = run1(db, "DELETE FROM pairs WHERE name=?", name, 1);
+
+	/* The only constraint a pair's removal can break: its volumes. */
+	return rc == -EEXIST ? -EBUSY : rc;
+}
+
+#define PAIR_SQL "SELECT p.name, p.created, a.node, a.repl_ip, b.node, b.repl_ip FROM pairs p" \
+	" JOIN pair_members a ON a.pair = p.name AND a.idx = 0" \
+	" JOIN pair_members b ON b.pair = p.name AND b.idx = 1"
+
+static int pair_row(struct db *db, sqlite3_stmt *st, void *e)
+{
+	struct db_pair *p = e;
+
+	(void)db;
+	memset(p, 0, sizeof(*p));
+	db_i_copy_col(p->name, sizeof(p->name), st, 0);
+	p->created = sqlite3_column_int64(st, 1);
+	db_i_copy_col(p->node[0], sizeof(p->node[0]), st, 2);
+	p->repl_ip[0] = (uint32_t)sqlite3_column_int64(st, 3);
+	db_i_copy_col(p->node[1], sizeof(p->node[1]), st, 4);
+	p->repl_ip[1] = (uint32_t)sqlite3_column_int64(st, 5);
+	return 0;
+}
+
+/* The one row of a bound query, or -ENOENT. */
+static int one_row(struct db *db, sqlite3_stmt *st, int (*read)(struct db *, sqlite3_stmt *, void *),
+		   void *out, const char *what)
+{
+	int rc = sqlite3_step(st);
+
+	if (rc == SQLITE_ROW)
+		rc = read(db, st, out);
+	else if (rc == SQLITE_DONE)
+		rc = -ENOENT;
+	else
+		rc = db_i_err(db, what);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int db_pair_get(struct db *db, const char *name, struct db_pair *out)
+{
+	sqlite3_stmt *st;
+
+	if (db_i_prepare(db, PAIR_SQL " WHERE p.name=?", &st) < 0)
+		return -EIO;
+	bind_text(st, 1, name);
+	return one_row(db, st, pair_row, out, "reading pair");
+}
+
+int db_pair_list(struct db *db, struct db_pair **out, size_t *n)
+{
+	sqlite3_stmt *st;
+	void *arr;
+	int rc;
+
+	if (db_i_prepare(db, PAIR_SQL " ORDER BY p.name", &st) < 0)
+		return -EIO;
+	rc = db_i_list_rows(db, st, sizeof(**out), pair_row, "listing pairs", &arr, n);
+	if (rc == 0)
+		*out = arr;
+	return rc;
+}
+
+int db_pair_of_node(struct db *db, const char *node, struct db_pair *out, int *idx)
+{
+	sqlite3_stmt *st;
+	char pair[SMSG_NAME_MAX];
+	int rc;
+
+	if (db_i_prepare(db, "SELECT pair, idx FROM pair_members WHERE node=?", &st) < 0)
+		return -EIO;
+	bind_text(st, 1, node);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		db_i_copy_col(pair, sizeof(pair), st, 0);
+		if (idx)
+			*idx = sqlite3_column_int(st, 1);
+		rc = 0;
+	} else {
+		rc = rc == SQLITE_DONE ? -ENOENT : db_i_err(db, "reading pair member");
+	}
+	sqlite3_finalize(st);
+	if (rc == 0)
+		rc = db_pair_get(db, pair, out);
+	return rc;
+}
+
+/* --- volumes ----------------------------------------------------------- */
+
+int db_volume_insert(struct db *db, const struct db_volume *v)
+{
+	sqlite3_stmt *st;
+
+	if (db_i_prepare(db, "INSERT INTO volumes(name, pair, kind, origin, size, shelf, slot,"
+			 " minor, port, ready_at, created) VALUES (?,?,?,?,?,?,?,?,?,?,?)", &st) < 0)
+		return -EIO;
+	bind_text(st, 1, v->name);
+	bind_text(st, 2, v->pair);
+	sqlite3_bind_text(st, 3, v->kind == SMSG_VOLUME_SNAPSHOT ? "snapshot" : "volume", -1,
+			  SQLITE_STATIC);
+	if (v->origin[0])
+		bind_text(st, 4, v->origin);
+	else
+		sqlite3_bind_null(st, 4);
+	sqlite3_bind_int64(st, 5, (sqlite3_int64)v->size);
+	sqlite3_bind_int(st, 6, v->shelf);
+	sqlite3_bind_int(st, 7, v->slot);
+	sqlite3_bind_int64(st, 8, v->minor);
+	sqlite3_bind_int(st, 9, v->port);
+	sqlite3_bind_int64(st, 10, v->ready_at);
+	sqlite3_bind_int64(st, 11, v->created);
+	return db_i_step_done(db, st, 0);
+}
+
+#define VOLUME_COLS "name, pair, kind, COALESCE(origin, ''), size, shelf, slot, minor, port," \
+	" ready_at, created"
+
+static int volume_row(struct db *db, sqlite3_stmt *st, void *e)
+{
+	struct db_volume *v = e;
+	const unsigned char *kind = sqlite3_column_text(st, 2);
+
+	(void)db;
+	memset(v, 0, sizeof(*v));
+	db_i_copy_col(v->name, sizeof(v->name), st, 0);
+	db_i_copy_col(v->pair, sizeof(v->pair), st, 1);
+	v->kind = kind && strcmp((const char *)kind, "snapshot") == 0 ? SMSG_VOLUME_SNAPSHOT :
+								    SMSG_VOLUME_PLAIN;
+	db_i_copy_col(v->origin, sizeof(v->origin), st, 3);
+	v->size = (uint64_t)sqlite3_column_int64(st, 4);
+	v->shelf = (uint16_t)sqlite3_column_int(st, 5);
+	v->slot = (uint8_t)sqlite3_column_int(st, 6);
+	v->minor = (uint32_t)sqlite3_column_int64(st, 7);
+	v->port = (uint16_t)sqlite3_column_int(st, 8);
+	v->ready_at = sqlite3_column_int64(st, 9);
+	v->created = sqlite3_column_int64(st, 10);
+	return 0;
+}
+
+int db_volume_get(struct db *db, const char *name, struct db_volume *out)
+{
+	sqlite3_stmt *st;
+
+	if (db_i_prepare(db, "SELECT " VOLUME_COLS " FROM volumes WHERE name=?", &st) < 0)
+		return -EIO;
+	bind_text(st, 1, name);
+	return one_row(db, st, volume_row, out, "reading volume");
+}
+
+int db_volume_list(struct db *db, const char *pair, struct db_volume **out, size_t *n)
+{
+	sqlite3_stmt *st;
+	void *arr;
+	int rc;
+
+	if (db_i_prepare(db, pair ? "SELECT " VOLUME_COLS " FROM volumes WHERE pair=? ORDER BY name" :
+			 "SELECT " VOLUME_COLS " FROM volumes ORDER BY name", &st) < 0)
+		return -EIO;
+	if (pair)
+		bind_text(st, 1, pair);
+	rc = db_i_list_rows(db, st, sizeof(**out), volume_row, "listing volumes", &arr, n);
+	if (rc == 0)
+		*out = arr;
+	return rc;
+}
+
+static int volume_set(struct db *db, const char *sql, const char *name, int64_t v)
+{
+	sqlite3_stmt *st;
+
+	if (db_i_prepare(db, sql, &st) < 0)
+		return -EIO;
+	sqlite3_bind_int64(st, 1, v);
+	bind_text(st, 2, name);
+	return db_i_step_done(db, st, 1);
+}
+
+int db_volume_set_size(struct db *db, const char *name, uint64_t size)
+{
+	return volume_set(db, "UPDATE volumes SET size=? WHERE name=?", name, (int64_t)size);
+}
+
+int db_volume_set_ready(struct db *db, const char *name, int64_t at)
+{
+	return volume_set(db, "UPDATE volumes SET ready_at=? WHERE name=?", name, at);
+}
+
+int db_volume_delete(struct db *db, const char *name)
+{
+	int rc = run1(db, "DELETE FROM volumes WHERE name=?", name, 1);
+
+	/* The only constraint a volume's removal can break: its snapshots. */
+	return rc == -EEXIST ? -EBUSY : rc;
+}
+
+int db_volume_snapshots(struct db *db, const char *origin, char *names, size_t len)
+{
+	sqlite3_stmt *st;
+	size_t used = 0;
+	int rc, count = 0;
+
+	if (names && len)
+		names[0] = '\0';
+	if (db_i_prepare(db, "SELECT name FROM volumes WHERE origin=? ORDER BY name", &st) < 0)
+		return -EIO;
+	bind_text(st, 1, origin);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *s = (const char *)sqlite3_column_text(st, 0);
+
+		count++;
+		if (names && s && used + strlen(s) + 8 < len)
+			used += (size_t)snprintf(names + used, len - used, "%s%s",
+						 count > 1 ? ", " : "", s);
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? count : db_i_err(db, "listing snapshots");
+}
+
+/* --- observed state and generations ------------------------------------ */
+
+int db_storage_bump(struct db *db, const char *node)
+{
+	return run1(db, "INSERT INTO storage_state(node, generation) VALUES (?1, 2)"
+		    " ON CONFLICT(node) DO UPDATE SET generation = generation + 1", node, 0);
+}
+
+int db_storage_bump_pair(struct db *db, const char *pair)
+{
+	struct db_pair p;
+	int rc = db_pair_get(db, pair, &p);
+
+	if (rc == 0)
+		rc = db_storage_bump(db, p.node[0]);
+	if (rc == 0)
+		rc = db_storage_bump(db, p.node[1]);
+	return rc;
+}
+
+int db_storage_get(struct db *db, const char *node, uint64_t *generation,
+		   char **observed, int64_t *at)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	*generation = 1;
+	if (at)
+		*at = 0;
+	if (observed)
+		*observed = NULL;
+	if (db_i_prepare(db, "SELECT generation, observed, observed_at FROM storage_state"
+			 " WHERE node=?", &st) < 0)
+		return -EIO;
+	bind_text(st, 1, node);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW || rc == SQLITE_DONE) {
+		const unsigned char *s = rc == SQLITE_ROW ? sqlite3_column_text(st, 1) : NULL;
+
+		if (rc == SQLITE_ROW) {
+			*generation = (uint64_t)sqlite3_column_int64(st, 0);
+			if (at)
+				*at = sqlite3_column_int64(st, 2);
+		}
+		rc = 0;
+		if (observed) {
+			*observed = strdup(s ? (const char *)s : "");
+			if (!*observed)
+				rc = -ENOMEM;
+		}
+	} else {
+		rc = db_i_err(db, "reading storage state");
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int db_storage_set_observed(struct db *db, const char *node, const char *json, int64_t at)
+{
+	sqlite3_stmt *st;
+
+	if (db_i_prepare(db, "INSERT INTO storage_state(node, observed, observed_at)"
+			 " VALUES (?1, ?2, ?3) ON CONFLICT(node) DO UPDATE"
+			 " SET observed = ?2, observed_at = ?3", &st) < 0)
+		return -EIO;
+	bind_text(st, 1, node);
+	bind_text(st, 2, json);
+	sqlite3_bind_int64(st, 3, at);
+	return db_i_step_done(db, st, 0);
+}
+
+/* --- fences ------------------------------------------------------------ */
+
+static int fence_row(struct db *db, sqlite3_stmt *st, void *e)
+{
+	struct db_fence *f = e;
+
+	(void)db;
+	memset(f, 0, sizeof(*f));
+	db_i_copy_col(f->volume, sizeof(f->volume), st, 0);
+	db_i_copy_col(f->node, sizeof(f->node), st, 1);
+	f->at = sqlite3_column_int64(st, 2);
+	return 0;
+}
+
+int db_fence_get(struct db *db, const char *volume, struct db_fence *out)
+{
+	sqlite3_stmt *st;
+
+	if (db_i_prepare(db, "SELECT volume, node, at FROM fences WHERE volume=?", &st) < 0)
+		return -EIO;
+	bind_text(st, 1, volume);
+	return one_row(db, st, fence_row, out, "reading fence");
+}
+
+int db_fence_set(struct db *db, const char *volume, const char *node, int64_t at)
+{
+	sqlite3_stmt *st;
+
+	if (db_i_prepare(db, "INSERT INTO fences(volume, node, at) VALUES (?, ?, ?)", &st) < 0)
+		return -EIO;
+	bind_text(st, 1, volume);
+	bind_text(st, 2, node);
+	sqlite3_bind_int64(st, 3, at);
+	return db_i_step_done(db, st, 0);
+}
+
+int db_fence_clear(struct db *db, const char *volume)
+{
+	return run1(db, "DELETE FROM fences WHERE volume=?", volume, 1);
+}
+
+int db_fence_list(struct db *db, const char *pair, struct db_fence **out, size_t *n)
+{
+	sqlite3_stmt *st;
+	void *arr;
+	int rc;
+
+	if (db_i_prepare(db, "SELECT f.volume, f.node, f.at FROM fences f JOIN volumes v"
+			 " ON v.name = f.volume WHERE v.pair=? ORDER BY f.volume", &st) < 0)
+		return -EIO;
+	bind_text(st, 1, pair);
+	rc = db_i_list_rows(db, st, sizeof(**out), fence_row, "listing fences", &arr, n);
+	if (rc == 0)
+		*out = arr;
+	return rc;
+}

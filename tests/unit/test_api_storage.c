@@ -1,0 +1,546 @@
+/* confignode/api_storage*.c driven through api_handle() (no sockets): pairs
+ * and volumes with every refusal naming the bad value, the storage nodes'
+ * endpoints with their MAC-and-address rule, a volume's state following
+ * what the nodes observe (creating -> degraded -> ready -> resyncing), and
+ * the fence: the first asker is granted, the second refused naming the
+ * holder, the loser's desired state stops exporting until it resynced. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "../../confignode/api.h"
+#include "agent/storage_msg.h"
+#include "log.h"
+
+#define G (UINT64_C(1) << 30)
+#define IP(n) (0x0a4d0000u + (n))   /* 10.77.0.n */
+
+static int64_t clock_now;
+static int64_t fake_now(void)
+{
+	return clock_now;
+}
+
+struct fx {
+	char dir[64];
+	struct nimbusd_config cfg;
+	struct api_ctx ctx;
+};
+
+static void add_node(struct db *db, const char *name, int i, enum node_role role)
+{
+	struct db_node n = { .ip = IP(10 + i), .role = role, .state = NODE_BOOTED };
+	char mac[32];
+
+	snprintf(n.name, sizeof(n.name), "%s", name);
+	snprintf(mac, sizeof(mac), "52:54:00:aa:00:%02x", i);
+	assert_int_equal(mac_parse(mac, n.mac), 0);
+	assert_int_equal(db_node_insert(db, &n), 0);
+}
+
+static int setup(void **state)
+{
+	static const char conf[] =
+		"subnet 10.77.0.0/24\naddress 10.77.0.1\npool 10.77.0.10 10.77.0.50\n"
+		"dynamic-range 10.77.0.100 10.77.0.199\nomapi-port 0\nlost-after 60\n";
+	struct fx *f = calloc(1, sizeof(*f));
+	char err[256], path[128];
+	struct db *db;
+
+	log_init("test_api_storage", getenv("TEST_LOG") ? LOG_LVL_INFO : LOG_LVL_ERR, 0);
+	clock_now = 1000;
+	snprintf(f->dir, sizeof(f->dir), "/tmp/test_api_storage.XXXXXX");
+	if (!mkdtemp(f->dir))
+		return -1;
+	config_defaults(&f->cfg);
+	if (config_parse(conf, &f->cfg, err, sizeof(err)) < 0)
+		return -1;
+	snprintf(path, sizeof(path), "%s/nimbus.db", f->dir);
+	if (db_open(path, &db) < 0)
+		return -1;
+	add_node(db, "sn1", 1, ROLE_STORAGE);
+	add_node(db, "sn2", 2, ROLE_STORAGE);
+	add_node(db, "sn3", 3, ROLE_STORAGE);
+	add_node(db, "hw1", 4, ROLE_HW);
+	f->ctx = (struct api_ctx){ .db = db, .cfg = &f->cfg, .now = fake_now };
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+	char cmd[128];
+
+	db_close(f->ctx.db);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
+	if (system(cmd) != 0)
+		return -1;
+	free(f);
+	return 0;
+}
+
+/* One request; the status, *reply the body (NULL: dropped). */
+static int req(struct fx *f, enum api_origin o, uint32_t peer, const char *method,
+	       const char *path, const char *body, json_t **reply)
+{
+	struct api_request rq = { .origin = o, .method = method, .path = path, .body = body,
+				  .body_len = body ? strlen(body) : 0, .peer_ip = peer };
+	struct api_response resp = { 0 };
+
+	api_handle(&f->ctx, &rq, &resp);
+	assert_non_null(resp.body);
+	if (reply)
+		*reply = resp.body;
+	else
+		json_decref(resp.body);
+	return resp.status;
+}
+
+static void refused(struct fx *f, enum api_origin o, uint32_t peer, const char *method,
+		    const char *path, const char *body, int status, const char *msg, int line)
+{
+	json_t *r;
+	int st = req(f, o, peer, method, path, body, &r);
+	const char *e = json_string_value(json_object_get(r, "error"));
+
+	if (st != status || !e || !strstr(e, msg))
+		fail_msg("line %d: %s %s %.80s: %d '%s', want %d '%s'", line, method, path,
+			 body ? body : "", st, e ? e : "(none)", status, msg);
+	json_decref(r);
+}
+#define REFUSED(method, path, body, status, msg) \
+	refused(f, API_ADMIN, 0, method, path, body, status, msg, __LINE__)
+#define ADMIN_OK(method, path, body, want) do { \
+	int st_ = req(f, API_ADMIN, 0, method, path, body, NULL); \
+	if (st_ != (want)) fail_msg("line %d: %s %s: %d, want %d", __LINE__, method, path, st_, want); \
+} while (0)
+
+/* One node's view of one volume, for observed messages. */
+struct vobs {
+	const char *name;
+	bool exported;
+	enum smsg_drbd_disk disk;
+	enum smsg_drbd_conn conn;
+	double pct;
+};
+
+/* POSTs node i's observed state (pool 100G, 10G used) with volumes. */
+static int observe(struct fx *f, int i, uint32_t from, const struct vobs *v, size_t n)
+{
+	static struct smsg_have_volume h[128];
+	struct smsg_observed o = { .vg = true, .vg_size = 120 * G, .vg_free = 10 * G,
+				   .pool_size = 100 * G, .pool_used = 10 * G, .volumes = h,
+				   .n_volumes = n, .generation = 1 };
+	char mac[32], *json;
+	int st;
+
+	memset(h, 0, sizeof(h));
+	snprintf(mac, sizeof(mac), "52:54:00:aa:00:%02x", i);
+	assert_int_equal(mac_parse(mac, o.mac), 0);
+	snprintf(o.node, sizeof(o.node), "sn%d", i);
+	for (size_t k = 0; k < n; k++) {
+		snprintf(h[k].name, sizeof(h[k].name), "%s", v[k].name);
+		h[k].lv = h[k].drbd = true;
+		h[k].size_bytes = 10 * G;
+		h[k].role = h[k].peer_role = SMSG_ROLE_PRIMARY;
+		h[k].disk = v[k].disk;
+		h[k].peer_disk = v[k].conn == SMSG_CONN_CONNECTED ? SMSG_DSK_UPTODATE :
+								     SMSG_DSK_DUNKNOWN;
+		h[k].conn = v[k].conn;
+		h[k].sync_percent = v[k].pct;
+		h[k].sync_eta_s = v[k].pct < 100 ? 60 : -1;
+		h[k].exported = v[k].exported;
+	}
+	assert_int_equal(smsg_observed_encode(&o, &json), 0);
+	st = req(f, API_REPORT, from, "POST", "/v1/storage/observed", json, NULL);
+	free(json);
+	return st;
+}
+
+static const char *vol_state(struct fx *f, const char *name)
+{
+	static char s[32];
+	char path[96];
+	json_t *r;
+
+	snprintf(path, sizeof(path), "/v1/volumes/%s", name);
+	assert_int_equal(req(f, API_ADMIN, 0, "GET", path, NULL, &r), 200);
+	snprintf(s, sizeof(s), "%s", json_string_value(json_object_get(r, "state")));
+	json_decref(r);
+	return s;
+}
+
+/* Node i's desired state, decoded by the agent's own decoder. */
+static void desired(struct fx *f, int i, struct smsg_desired *d)
+{
+	char path[64], *text, err[SMSG_ERR_MAX];
+	json_t *r;
+
+	snprintf(path, sizeof(path), "/v1/storage/desired/52:54:00:aa:00:%02x", i);
+	assert_int_equal(req(f, API_REPORT, IP(10 + (uint32_t)i), "GET", path, NULL, &r), 200);
+	text = json_dumps(r, JSON_COMPACT);
+	json_decref(r);
+	if (smsg_desired_decode(text, strlen(text), d, err) < 0)
+		fail_msg("desired of sn%d: %s", i, err);
+	free(text);
+}
+
+static void test_pairs(void **state)
+{
+	struct fx *f = *state;
+	json_t *r, *nodes;
+
+	REFUSED("POST", "/v1/pairs", "{\"name\":\"p1\",\"nodes\":[\"sn1\",\"sn1\"]}", 400,
+		"node sn1 given twice");
+	REFUSED("POST", "/v1/pairs", "{\"name\":\"p1\",\"nodes\":[\"sn1\",\"hw1\"]}", 409,
+		"node hw1 has role hw, not storage");
+	REFUSED("POST", "/v1/pairs", "{\"name\":\"p1\",\"nodes\":[\"sn1\",\"sn9\"]}", 404,
+		"node sn9 does not exist");
+	REFUSED("POST", "/v1/pairs", "{\"name\":\"P_1\",\"nodes\":[\"sn1\",\"sn2\"]}", 400,
+		"bad pair name 'P_1'");
+	REFUSED("POST", "/v1/pairs", "{\"name\":\"p1\",\"nodes\":[\"sn1\"]}", 400,
+		"array of two node names");
+	REFUSED("POST", "/v1/pairs", "{\"name\":\"p1\",\"nodes\":[\"sn1\",\"sn2\"],\"x\":1}", 400,
+		"unknown field 'x'");
+	assert_int_equal(req(f, API_ADMIN, 0, "POST", "/v1/pairs",
+			     "{\"name\":\"p1\",\"nodes\":[\"sn1\",\"sn2\"]}", &r), 201);
+	nodes = json_object_get(r, "nodes");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(nodes, 0),
+			    "replication_address")), "10.78.0.1");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(nodes, 1),
+			    "replication_address")), "10.78.0.2");
+	json_decref(r);
+	REFUSED("POST", "/v1/pairs", "{\"name\":\"p1\",\"nodes\":[\"sn3\",\"sn2\"]}", 409,
+		"pair p1 already exists");
+	REFUSED("POST", "/v1/pairs", "{\"name\":\"p2\",\"nodes\":[\"sn3\",\"sn2\"]}", 409,
+		"node sn2 is already in pair p1");
+	REFUSED("GET", "/v1/pairs/p9", NULL, 404, "pair p9 does not exist");
+	assert_int_equal(req(f, API_ADMIN, 0, "GET", "/v1/pairs", NULL, &r), 200);
+	assert_int_equal(json_array_size(json_object_get(r, "pairs")), 1);
+	json_decref(r);
+	ADMIN_OK("DELETE", "/v1/pairs/p1", NULL, 200);
+	REFUSED("DELETE", "/v1/pairs/p1", NULL, 404, "pair p1 does not exist");
+	/* the nodes are free again */
+	ADMIN_OK("POST", "/v1/pairs", "{\"name\":\"p2\",\"nodes\":[\"sn3\",\"sn2\"]}", 201);
+}
+
+static void test_volumes(void **state)
+{
+	struct fx *f = *state;
+	static const struct vobs none[1];
+	json_t *r;
+
+	REFUSED("POST", "/v1/volumes", "{\"name\":\"vol1\",\"size\":1073741824}", 409,
+		"there is no storage pair");
+	ADMIN_OK("POST", "/v1/pairs", "{\"name\":\"p1\",\"nodes\":[\"sn1\",\"sn2\"]}", 201);
+	/* nothing observed yet: no space anywhere */
+	REFUSED("POST", "/v1/volumes", "{\"name\":\"vol1\",\"size\":1073741824}", 507,
+		"no pair has 1G free: the most is 0, on pair p1");
+	assert_int_equal(observe(f, 1, IP(11), none, 0), 200);
+	assert_int_equal(observe(f, 2, IP(12), none, 0), 200);
+	REFUSED("POST", "/v1/volumes", "{\"name\":\"vol1\",\"size\":1000}", 400, "bad size 1000");
+	REFUSED("POST", "/v1/volumes", "{\"name\":\"vol1\"}", 400, "missing field 'size'");
+	REFUSED("POST", "/v1/volumes", "{\"name\":\"Vol\",\"size\":1024}", 400,
+		"bad volume name 'Vol'");
+	REFUSED("POST", "/v1/volumes", "{\"name\":\"vol1\",\"size\":1024,\"pair\":\"p9\"}", 404,
+		"pair p9 does not exist");
+	REFUSED("POST", "/v1/volumes", "{\"name\":\"vol1\",\"size\":214748364800}", 507,
+		"no pair has 200G free: the most is 90G, on pair p1");
+	REFUSED("POST", "/v1/volumes", "{\"name\":\"vol1\",\"size\":214748364800,\"pair\":\"p1\"}",
+		507, "pair p1 has 90G free, 200G asked");
+
+	assert_int_equal(req(f, API_ADMIN, 0, "POST", "/v1/volumes",
+			     "{\"name\":\"vol1\",\"size\":10737418240}", &r), 201);
+	assert_string_equal(json_string_value(json_object_get(r, "state")), "creating");
+	assert_string_equal(json_string_value(json_object_get(r, "aoe")), "e10.0");
+	assert_string_equal(json_string_value(json_object_get(r, "size_h")), "10G");
+	assert_int_equal(json_integer_value(json_object_get(r, "port")), 7789);
+	json_decref(r);
+	REFUSED("POST", "/v1/volumes", "{\"name\":\"vol1\",\"size\":1024}", 409,
+		"volume vol1 already exists");
+	/* promised, not yet observed: 80G left */
+	REFUSED("POST", "/v1/volumes", "{\"name\":\"vol2\",\"size\":91268055040}", 507,
+		"the most is 80G");
+	assert_int_equal(req(f, API_ADMIN, 0, "POST", "/v1/volumes",
+			     "{\"name\":\"vol2\",\"size\":1073741824,\"pair\":\"p1\"}", &r), 201);
+	assert_string_equal(json_string_value(json_object_get(r, "aoe")), "e10.1");
+	assert_int_equal(json_integer_value(json_object_get(r, "minor")), 1);
+	json_decref(r);
+
+	/* grow */
+	REFUSED("PATCH", "/v1/volumes/vol1", "{\"size\":5368709120}", 409,
+		"volume vol1 is 10G: it can only grow (asked 5G)");
+	REFUSED("PATCH", "/v1/volumes/vol1", "{\"size\":214748364800}", 507, "needs 190G more");
+	REFUSED("PATCH", "/v1/volumes/nosuch", "{\"size\":1024}", 404, "volume nosuch does not exist");
+	assert_int_equal(req(f, API_ADMIN, 0, "PATCH", "/v1/volumes/vol1",
+			     "{\"size\":21474836480}", &r), 200);
+	assert_string_equal(json_string_value(json_object_get(r, "size_h")), "20G");
+	json_decref(r);
+
+	/* snapshots */
+	REFUSED("POST", "/v1/volumes", "{\"name\":\"snap1\",\"origin\":\"nosuch\"}", 404,
+		"volume nosuch does not exist");
+	assert_int_equal(req(f, API_ADMIN, 0, "POST", "/v1/volumes",
+			     "{\"name\":\"snap1\",\"origin\":\"vol1\"}", &r), 201);
+	assert_string_equal(json_string_value(json_object_get(r, "kind")), "snapshot");
+	assert_string_equal(json_string_value(json_object_get(r, "size_h")), "20G");
+	assert_string_equal(json_string_value(json_object_get(r, "aoe")), "e10.2");
+	json_decref(r);
+	REFUSED("POST", "/v1/volumes", "{\"name\":\"snap1\",\"origin\":\"vol1\"}", 409,
+		"volume snap1 already exists (a snapshot on pair p1)");
+	REFUSED("POST", "/v1/volumes", "{\"name\":\"snap2\",\"origin\":\"snap1\"}", 409,
+		"snap1 is a snapshot (of vol1)");
+	REFUSED("PATCH", "/v1/volumes/snap1", "{\"size\":42949672960}", 409, "cannot grow");
+	REFUSED("DELETE", "/v1/volumes/vol1", NULL, 409, "volume vol1 is in use by snapshot snap1");
+	assert_int_equal(req(f, API_ADMIN, 0, "GET", "/v1/volumes/vol1", NULL, &r), 200);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(
+		json_object_get(r, "used_by"), 0), "name")), "snap1");
+	json_decref(r);
+	REFUSED("DELETE", "/v1/pairs/p1", NULL, 409,
+		"pair p1 holds 3 volumes (snap1, vol1, vol2): delete them first");
+
+	assert_int_equal(req(f, API_ADMIN, 0, "GET", "/v1/volumes", NULL, &r), 200);
+	assert_int_equal(json_array_size(json_object_get(r, "volumes")), 3);
+	json_decref(r);
+
+	/* an image naming vol2 (e10.1) as its root, booted by hw1: vol2 is in
+	 * use; an image naming e10.3 keeps that address from new volumes */
+	ADMIN_OK("POST", "/v1/images", "{\"name\":\"xen1\",\"kernel\":\"k\",\"xen\":\"x\","
+		 "\"cmdline\":\"console=hvc0 nimbus.root=e10.1\"}", 201);
+	ADMIN_OK("POST", "/v1/images", "{\"name\":\"other\",\"kernel\":\"k\","
+		 "\"cmdline\":\"nimbus.root=e10.3\"}", 201);
+	{
+		struct db_node n;
+
+		assert_int_equal(db_node_get(f->ctx.db, "hw1", &n), 0);
+		snprintf(n.image, sizeof(n.image), "xen1");
+		assert_int_equal(db_node_update(f->ctx.db, "hw1", &n), 0);
+	}
+	REFUSED("DELETE", "/v1/volumes/vol2", NULL, 409,
+		"volume vol2 is in use: image xen1 names it as its root (nimbus.root=e10.1), booted by: hw1");
+	assert_int_equal(req(f, API_ADMIN, 0, "GET", "/v1/volumes/vol2", NULL, &r), 200);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(
+		json_object_get(r, "used_by"), 0), "kind")), "image-root");
+	json_decref(r);
+	assert_int_equal(req(f, API_ADMIN, 0, "POST", "/v1/volumes",
+			     "{\"name\":\"vol3\",\"size\":1048576}", &r), 201);
+	assert_string_equal(json_string_value(json_object_get(r, "aoe")), "e10.4");
+	json_decref(r);
+	ADMIN_OK("DELETE", "/v1/volumes/vol3", NULL, 200);
+	{
+		struct prov_image img;
+
+		/* (straight into the database: image set would regenerate the
+		 * provisioning files, which this test does not have) */
+		assert_int_equal(db_image_get(f->ctx.db, "xen1", &img), 0);
+		snprintf(img.cmdline, sizeof(img.cmdline), "console=hvc0");
+		assert_int_equal(db_image_update(f->ctx.db, &img), 0);
+	}
+	ADMIN_OK("DELETE", "/v1/volumes/snap1", NULL, 200);
+	ADMIN_OK("DELETE", "/v1/volumes/vol1", NULL, 200);
+	ADMIN_OK("DELETE", "/v1/volumes/vol2", NULL, 200);
+	REFUSED("DELETE", "/v1/volumes/vol2", NULL, 404, "volume vol2 does not exist");
+	ADMIN_OK("DELETE", "/v1/pairs/p1", NULL, 200);
+}
+
+static void test_node_endpoints(void **state)
+{
+	struct fx *f = *state;
+	struct smsg_desired d;
+	static const struct vobs none[1];
+	char body[256];
+
+	/* wrong address, unknown mac, a name that is not the node's, bad JSON */
+	refused(f, API_REPORT, IP(99), "GET", "/v1/storage/desired/52:54:00:aa:00:01", NULL, 403,
+		"belongs to node sn1 at 10.77.0.11, not 10.77.0.99", __LINE__);
+	refused(f, API_REPORT, IP(11), "GET", "/v1/storage/desired/52:54:00:aa:00:77", NULL, 404,
+		"is not a node", __LINE__);
+	refused(f, API_REPORT, IP(11), "GET", "/v1/storage/desired/zz", NULL, 400, "bad mac 'zz'",
+		__LINE__);
+	refused(f, API_REPORT, IP(14), "GET", "/v1/storage/desired/52:54:00:aa:00:04", NULL, 403,
+		"node hw1 has role hw, not storage", __LINE__);
+	refused(f, API_REPORT, IP(11), "POST", "/v1/storage/desired/52:54:00:aa:00:01", NULL, 405,
+		"GET only", __LINE__);
+	refused(f, API_REPORT, IP(11), "POST", "/v1/storage/observed", "{\"mac\":1}", 400,
+		"bad observed state", __LINE__);
+	snprintf(body, sizeof(body), "{\"mac\":\"52:54:00:aa:00:01\",\"node\":\"sn2\","
+		 "\"volume\":\"vol1\"}");
+	refused(f, API_REPORT, IP(11), "POST", "/v1/storage/fence", body, 403,
+		"node sn1 cannot speak for node sn2", __LINE__);
+	refused(f, API_REPORT, IP(11), "GET", "/v1/storage/other", NULL, 404, "no such endpoint",
+		__LINE__);
+	/* the admin endpoints stay off the report listener */
+	refused(f, API_REPORT, IP(11), "GET", "/v1/volumes", NULL, 404, "no such endpoint",
+		__LINE__);
+	assert_int_equal(observe(f, 1, IP(12), none, 0), 403);
+
+	/* an observed state of 100 volumes (23 KB, more than a node report may
+	 * be) is taken; one larger than API_STORAGE_BODY_MAX is not */
+	{
+		struct vobs many[100];
+		char names[100][16];
+		char *big = calloc(1, API_STORAGE_BODY_MAX + 2);
+
+		for (int k = 0; k < 100; k++) {
+			snprintf(names[k], sizeof(names[k]), "v%03d", k);
+			many[k] = (struct vobs){ names[k], true, SMSG_DSK_UPTODATE,
+						 SMSG_CONN_CONNECTED, 100 };
+		}
+		assert_int_equal(observe(f, 1, IP(11), many, 100), 200);
+		memset(big, ' ', API_STORAGE_BODY_MAX + 1);
+		big[0] = '{';
+		refused(f, API_REPORT, IP(11), "POST", "/v1/storage/observed", big, 413,
+			"larger than", __LINE__);
+		free(big);
+	}
+	assert_int_equal(api_body_max(API_REPORT, "/v1/report"), API_REPORT_BODY_MAX);
+
+	/* a node in no pair: an empty desired state */
+	desired(f, 1, &d);
+	assert_string_equal(d.node, "sn1");
+	assert_string_equal(d.pair, "");
+	assert_int_equal(d.generation, 1);
+	smsg_desired_free(&d);
+	/* the query form answers the same */
+	assert_int_equal(req(f, API_REPORT, IP(11), "GET",
+			     "/v1/storage/desired?mac=52:54:00:aa:00:01", NULL, NULL), 200);
+}
+
+static void test_state_and_fence(void **state)
+{
+	struct fx *f = *state;
+	struct smsg_desired d;
+	const struct vobs none[1] = { 0 };
+	const struct vobs serve_alone = { "vol1", true, SMSG_DSK_UPTODATE, SMSG_CONN_WFCONNECTION, 100 };
+	const struct vobs serve = { "vol1", true, SMSG_DSK_UPTODATE, SMSG_CONN_CONNECTED, 100 };
+	const struct vobs src = { "vol1", true, SMSG_DSK_UPTODATE, SMSG_CONN_SYNCSOURCE, 37.5 };
+	const struct vobs tgt = { "vol1", false, SMSG_DSK_INCONSISTENT, SMSG_CONN_SYNCTARGET, 37.5 };
+	const struct vobs outdated = { "vol1", false, SMSG_DSK_OUTDATED, SMSG_CONN_WFCONNECTION, 100 };
+	const char *sn1_asks = "{\"mac\":\"52:54:00:aa:00:01\",\"node\":\"sn1\",\"volume\":\"vol1\"}";
+	const char *sn2_asks = "{\"mac\":\"52:54:00:aa:00:02\",\"node\":\"sn2\",\"volume\":\"vol1\"}";
+	uint64_t gen1, gen2;
+	json_t *r;
+
+	ADMIN_OK("POST", "/v1/pairs", "{\"name\":\"p1\",\"nodes\":[\"sn1\",\"sn2\"]}", 201);
+	assert_int_equal(observe(f, 1, IP(11), none, 0), 200);
+	assert_int_equal(observe(f, 2, IP(12), none, 0), 200);
+	ADMIN_OK("POST", "/v1/volumes", "{\"name\":\"vol1\",\"size\":10737418240}", 201);
+	assert_string_equal(vol_state(f, "vol1"), "creating");
+
+	desired(f, 1, &d);
+	assert_string_equal(d.pair, "p1");
+	assert_string_equal(d.peer, "sn2");
+	assert_int_equal(d.n_volumes, 1);
+	assert_true(d.volumes[0].export);
+	assert_non_null(strstr(d.volumes[0].resource, "on sn1 {\n\t\taddress ipv4 10.78.0.1:7789;"));
+	gen1 = d.generation;
+	smsg_desired_free(&d);
+
+	assert_int_equal(observe(f, 1, IP(11), &serve_alone, 1), 200);
+	assert_string_equal(vol_state(f, "vol1"), "degraded");
+	assert_int_equal(observe(f, 2, IP(12), &serve, 1), 200);
+	assert_int_equal(observe(f, 1, IP(11), &serve, 1), 200);
+	assert_string_equal(vol_state(f, "vol1"), "ready");
+	assert_int_equal(observe(f, 1, IP(11), &src, 1), 200);
+	assert_int_equal(observe(f, 2, IP(12), &tgt, 1), 200);
+	assert_int_equal(req(f, API_ADMIN, 0, "GET", "/v1/volumes/vol1", NULL, &r), 200);
+	assert_string_equal(json_string_value(json_object_get(r, "state")), "resyncing");
+	assert_true(json_real_value(json_object_get(r, "sync_percent")) == 37.5);
+	json_decref(r);
+
+	/* growing reaches both nodes: a new generation with the new size */
+	desired(f, 1, &d);
+	gen1 = d.generation;
+	smsg_desired_free(&d);
+	ADMIN_OK("PATCH", "/v1/volumes/vol1", "{\"size\":16106127360}", 200);
+	desired(f, 1, &d);
+	assert_true(d.generation > gen1);
+	assert_int_equal(d.volumes[0].size_bytes, 15 * G);
+	gen1 = d.generation;
+	smsg_desired_free(&d);
+
+	/* sn2's report goes stale (lost-after 60): sn1 alone serves */
+	assert_int_equal(observe(f, 1, IP(11), &serve_alone, 1), 200);
+	clock_now += 30;
+	assert_int_equal(observe(f, 1, IP(11), &serve_alone, 1), 200);
+	clock_now += 31;
+	assert_string_equal(vol_state(f, "vol1"), "degraded");
+
+	/* the link is lost: sn2 (Inconsistent) cannot win; sn1 asks first and
+	 * wins; sn2 asks next and is refused, naming sn1 */
+	assert_int_equal(observe(f, 2, IP(12), &tgt, 1), 200);
+	assert_int_equal(req(f, API_REPORT, IP(12), "POST", "/v1/storage/fence", sn2_asks, &r), 200);
+	assert_false(json_boolean_value(json_object_get(r, "granted")));
+	assert_non_null(strstr(json_string_value(json_object_get(r, "reason")), "Inconsistent"));
+	json_decref(r);
+	assert_int_equal(observe(f, 2, IP(12), &serve_alone, 1), 200);
+	assert_int_equal(req(f, API_REPORT, IP(11), "POST", "/v1/storage/fence", sn1_asks, &r), 200);
+	assert_true(json_boolean_value(json_object_get(r, "granted")));
+	json_decref(r);
+	assert_int_equal(req(f, API_REPORT, IP(12), "POST", "/v1/storage/fence", sn2_asks, &r), 200);
+	assert_false(json_boolean_value(json_object_get(r, "granted")));
+	assert_non_null(strstr(json_string_value(json_object_get(r, "reason")), "sn1 holds vol1"));
+	json_decref(r);
+	/* the handler may ask again: the holder stays granted */
+	assert_int_equal(req(f, API_REPORT, IP(11), "POST", "/v1/storage/fence", sn1_asks, &r), 200);
+	assert_true(json_boolean_value(json_object_get(r, "granted")));
+	json_decref(r);
+
+	desired(f, 2, &d);
+	assert_false(d.volumes[0].export);
+	gen2 = d.generation;
+	smsg_desired_free(&d);
+	desired(f, 1, &d);
+	assert_true(d.volumes[0].export);
+	assert_true(d.generation > gen1);
+	smsg_desired_free(&d);
+	assert_int_equal(req(f, API_ADMIN, 0, "GET", "/v1/volumes/vol1", NULL, &r), 200);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(r, "fence"), "node")),
+			    "sn1");
+	json_decref(r);
+
+	/* sn2 outdated, then resynced and connected: the fence is released and
+	 * sn2 exports again */
+	assert_int_equal(observe(f, 2, IP(12), &outdated, 1), 200);
+	assert_string_equal(vol_state(f, "vol1"), "degraded");
+	assert_int_equal(observe(f, 1, IP(11), &serve, 1), 200);
+	assert_int_equal(observe(f, 2, IP(12), &serve, 1), 200);
+	desired(f, 2, &d);
+	assert_true(d.volumes[0].export);
+	assert_true(d.generation > gen2);
+	smsg_desired_free(&d);
+	assert_int_equal(req(f, API_ADMIN, 0, "GET", "/v1/volumes/vol1", NULL, &r), 200);
+	assert_true(json_is_null(json_object_get(r, "fence")));
+	json_decref(r);
+
+	/* a node not of the volume's pair may not fence it */
+	refused(f, API_REPORT, IP(13), "POST", "/v1/storage/fence",
+		"{\"mac\":\"52:54:00:aa:00:03\",\"node\":\"sn3\",\"volume\":\"vol1\"}", 403,
+		"volume vol1 is on pair p1, not node sn3's", __LINE__);
+	refused(f, API_REPORT, IP(11), "POST", "/v1/storage/fence",
+		"{\"mac\":\"52:54:00:aa:00:01\",\"node\":\"sn1\",\"volume\":\"vol9\"}", 404,
+		"volume vol9 does not exist", __LINE__);
+
+	/* after being ready, no node serving is failure, not creation */
+	clock_now += 120;
+	assert_string_equal(vol_state(f, "vol1"), "failed");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_pairs, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_volumes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_node_endpoints, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_state_and_fence, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
