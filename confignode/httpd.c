@@ -22,7 +22,6 @@ struct httpd {
 	enum api_origin origin;
 	struct api_ctx *ctx;
 	const struct admin_policy *policy;
-	size_t body_max;
 };
 
 /* Per-request state, kept by MHD between calls of the access handler. */
@@ -139,8 +138,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		return send_answer(conn, rq);
 	if (*upload_size) {
 		/* Keep reading past the limit (so the client gets a 413, not a
-		 * reset), but never store more than body_max. */
-		if (!rq->too_big && !rq->refused && rq->len + *upload_size <= h->body_max) {
+		 * reset), but never store more than the endpoint's limit
+		 * (api_body_max: a storage node's observed state may be larger
+		 * than a report). */
+		if (!rq->too_big && !rq->refused &&
+		    rq->len + *upload_size <= api_body_max(h->origin, url)) {
 			char *nb = realloc(rq->body, rq->len + *upload_size);
 
 			if (!nb)
@@ -234,7 +236,6 @@ int httpd_start(struct httpd **out, int listen_fd, enum api_origin origin,
 	h->origin = origin;
 	h->ctx = ctx;
 	h->policy = origin == API_ADMIN ? policy : NULL;
-	h->body_max = origin == API_REPORT ? API_REPORT_BODY_MAX : API_ADMIN_BODY_MAX;
 	h->mhd = MHD_start_daemon(MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, 0, NULL, NULL,
 				  on_request, h,
 				  MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
