@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "api_internal.h"
+#include "db_storage.h"
 #include "log.h"
 
 /* The image a node boots: its override, else its role's default. */
@@ -615,6 +616,24 @@ static void node_show(struct api_ctx *ctx, const char *name, struct api_response
 	api_reply(resp, 200, obj);
 }
 
+/* A pair member holds volumes' halves: it keeps role storage and stays
+ * until its pair is removed (the schema refuses it too, but without a
+ * message an operator can act on). */
+static int refuse_pair_member(struct api_ctx *ctx, const char *node, const char *what,
+			      struct api_response *resp)
+{
+	struct db_pair p;
+	int rc = db_pair_of_node(ctx->db, node, &p, NULL);
+
+	if (rc == 0)
+		return api_error(resp, 409, "cannot %s node %s: it is a member of pair %s "
+				 "(remove the pair first: nimbus pair remove %s)", what, node,
+				 p.name, p.name);
+	if (rc != -ENOENT)
+		return api_error(resp, 500, "cannot read the pair of node %s", node);
+	return 0;
+}
+
 static int set_prepare(struct prov_job *job)
 {
 	struct node_job *nj = job_of(job);
@@ -639,6 +658,8 @@ static int set_prepare(struct prov_job *job)
 		return -1;
 	if (role_s && role_parse(role_s, &n->role) < 0)
 		return api_error(resp, 400, "bad role '%.40s' (storage or hw)", role_s);
+	if (n->role != old.role && refuse_pair_member(ctx, old.name, "change the role of", resp) < 0)
+		return -1;
 	/* "image": null or "" goes back to the role's default. */
 	if (json_object_get(nj->obj, "image")) {
 		if (image && image[0] && check_image_name(image, resp) < 0)
@@ -729,7 +750,8 @@ static int remove_prepare(struct prov_job *job)
 	struct node_job *nj = job_of(job);
 	struct prov_node pn;
 
-	if (get_node(nj->ctx, nj->name, &nj->n, &nj->resp) < 0)
+	if (get_node(nj->ctx, nj->name, &nj->n, &nj->resp) < 0 ||
+	    refuse_pair_member(nj->ctx, nj->n.name, "remove", &nj->resp) < 0)
 		return -1;
 	/* The image may be gone from under a broken node: remove it anyway. */
 	to_prov_bare(nj->ctx, &nj->n, &pn);

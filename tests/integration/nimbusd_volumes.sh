@@ -112,8 +112,8 @@ expect_fail "a node already in a pair refused, naming the pair" "node sn2 is alr
 	pair add p2 sn3 sn2
 # (api_nodes.c does not name the pair yet: the database's foreign key and
 # trigger refuse, and the message is the generic one.)
-expect_fail "a pair member cannot be removed (pair remove first)" "cannot remove node sn1" node remove sn1
-expect_fail "a pair member cannot change role" "cannot change node sn1" node set sn1 --role hw
+expect_fail "a pair member cannot be removed (pair remove first)" "cannot remove node sn1: it is a member of pair p1" node remove sn1
+expect_fail "a pair member cannot change role" "cannot change the role of node sn1: it is a member of pair p1" node set sn1 --role hw
 check "sn1 is still a storage node" bash -c "'$NIMBUS_BIN/nimbus' -s '$SOCK' node show sn1 | grep -q 'role: *storage'"
 check "pair list shows p1" bash -c "'$NIMBUS_BIN/nimbus' -s '$SOCK' pair list | grep -q '^p1 *sn1 *sn2'"
 check "pair list -o json" bash -c "'$NIMBUS_BIN/nimbus' -s '$SOCK' pair list -o json | jq -e '.pairs[0].nodes[1].name == \"sn2\"'"
