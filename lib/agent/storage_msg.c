@@ -323,6 +323,34 @@ static void enter(struct dec *d, const char *key, size_t i)
 	snprintf(d->where, sizeof(d->where), "%s[%zu]", key, i);
 }
 
+/* Decodes each entry of arr (already checked to be an array within its
+ * bound) with fn into base (entries of size bytes; allocated into *heap
+ * when base is NULL), counting the decoded ones in *n so a _free after a
+ * failure releases what was made. */
+typedef int (*entry_decoder)(struct dec *d, json_t *o, void *entry);
+
+static int decode_entries(struct dec *d, json_t *arr, const char *key, void *base,
+			  void **heap, size_t size, size_t *n, entry_decoder fn)
+{
+	size_t count = json_array_size(arr);
+	int rc;
+
+	if (!base && count) {
+		*heap = calloc(count, size);
+		if (!*heap)
+			return -ENOMEM;
+		base = *heap;
+	}
+	for (size_t i = 0; i < count; i++) {
+		enter(d, key, i);
+		rc = fn(d, json_array_get(arr, i), (char *)base + i * size);
+		if (rc < 0)
+			return rc;
+		*n = i + 1;
+	}
+	return 0;
+}
+
 /* --- encoding helpers ------------------------------------------------------------ */
 
 static int dump(json_t *root, char **json)
@@ -418,8 +446,9 @@ int smsg_desired_encode(const struct smsg_desired *d, char **json)
 	return dump(root, json);
 }
 
-static int want_volume_decode(struct dec *d, json_t *o, struct smsg_want_volume *v)
+static int want_volume_decode(struct dec *d, json_t *o, void *entry)
 {
+	struct smsg_want_volume *v = entry;
 	uint64_t u;
 	unsigned k;
 	int rc;
@@ -499,21 +528,8 @@ int smsg_desired_decode(const char *text, size_t len, struct smsg_desired *out,
 		rc = bad(&d, "volumes", "a node in no pair has none");
 		goto out;
 	}
-	if (json_array_size(vols)) {
-		out->volumes = calloc(json_array_size(vols), sizeof(*out->volumes));
-		if (!out->volumes) {
-			rc = -ENOMEM;
-			goto out;
-		}
-	}
-	for (size_t i = 0; i < json_array_size(vols); i++) {
-		enter(&d, "volumes", i);
-		rc = want_volume_decode(&d, json_array_get(vols, i), &out->volumes[i]);
-		if (rc < 0)
-			goto out;
-		out->n_volumes = i + 1;
-	}
-	rc = 0;
+	rc = decode_entries(&d, vols, "volumes", NULL, (void **)&out->volumes,
+			    sizeof(*out->volumes), &out->n_volumes, want_volume_decode);
 out:
 	json_decref(root);
 	return rc;
@@ -592,8 +608,9 @@ int smsg_observed_encode(const struct smsg_observed *o, char **json)
 	return dump(root, json);
 }
 
-static int disk_decode(struct dec *d, json_t *o, struct smsg_disk *k)
+static int disk_decode(struct dec *d, json_t *o, void *entry)
 {
+	struct smsg_disk *k = entry;
 	unsigned s;
 	int rc;
 
@@ -611,8 +628,9 @@ static int disk_decode(struct dec *d, json_t *o, struct smsg_disk *k)
 	return get_str(d, o, "detail", k->detail, SMSG_DETAIL_MAX, false, text_ok);
 }
 
-static int have_volume_decode(struct dec *d, json_t *o, struct smsg_have_volume *v)
+static int have_volume_decode(struct dec *d, json_t *o, void *entry)
 {
+	struct smsg_have_volume *v = entry;
 	json_t *p, *e;
 	unsigned w;
 	int rc;
@@ -683,28 +701,11 @@ int smsg_observed_decode(const char *text, size_t len, struct smsg_observed *out
 	if ((rc = get_array(&d, root, "disks", SMSG_MAX_DISKS, &disks)) < 0 ||
 	    (rc = get_array(&d, root, "volumes", SMSG_MAX_VOLUMES, &vols)) < 0)
 		goto out;
-	for (size_t i = 0; i < json_array_size(disks); i++) {
-		enter(&d, "disks", i);
-		rc = disk_decode(&d, json_array_get(disks, i), &out->disks[i]);
-		if (rc < 0)
-			goto out;
-		out->n_disks = i + 1;
-	}
-	if (json_array_size(vols)) {
-		out->volumes = calloc(json_array_size(vols), sizeof(*out->volumes));
-		if (!out->volumes) {
-			rc = -ENOMEM;
-			goto out;
-		}
-	}
-	for (size_t i = 0; i < json_array_size(vols); i++) {
-		enter(&d, "volumes", i);
-		rc = have_volume_decode(&d, json_array_get(vols, i), &out->volumes[i]);
-		if (rc < 0)
-			goto out;
-		out->n_volumes = i + 1;
-	}
-	rc = 0;
+	rc = decode_entries(&d, disks, "disks", out->disks, NULL, sizeof(out->disks[0]),
+			    &out->n_disks, disk_decode);
+	if (rc == 0)
+		rc = decode_entries(&d, vols, "volumes", NULL, (void **)&out->volumes,
+				    sizeof(*out->volumes), &out->n_volumes, have_volume_decode);
 out:
 	json_decref(root);
 	return rc;
