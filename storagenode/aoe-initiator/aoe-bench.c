@@ -29,6 +29,7 @@ static const char usage_text[] =
 "  verify                   read and compare with the pattern\n"
 "  flush                    ATA FLUSH CACHE EXT\n"
 "  seq-read, seq-write      throughput for --seconds, wrapping over the range\n"
+"                           (--once: a single pass, at most --seconds)\n"
 "  rand-read                random --size reads over the range\n"
 "  config read|test|prefix|set|force [STRING]\n"
 "                           Query Config subcommands 0..4\n"
@@ -57,6 +58,7 @@ static const char usage_text[] =
 "      --retries N          retransmits before giving up (default 5)\n"
 "      --wait MS            discover: how long to collect answers (1000)\n"
 "      --lba28              use 28-bit READ/WRITE where they reach\n"
+"      --once               seq-read/seq-write: stop at the end of the range\n"
 "  -q, --quiet              no output on success\n"
 "  -h, --help               this text\n"
 "\n"
@@ -95,7 +97,7 @@ static const struct command commands[] = {
 enum {
 	OPT_MAC = 256, OPT_OFFSET, OPT_COUNT, OPT_PATTERN, OPT_INPUT,
 	OPT_OUTPUT, OPT_SECONDS, OPT_QD, OPT_SIZE, OPT_TIMEOUT, OPT_RETRIES,
-	OPT_WAIT, OPT_LBA28,
+	OPT_WAIT, OPT_LBA28, OPT_ONCE,
 };
 
 static int num_opt(const char *name, const char *val, uint64_t max,
@@ -127,6 +129,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "retries", required_argument, NULL, OPT_RETRIES },
 		{ "wait", required_argument, NULL, OPT_WAIT },
 		{ "lba28", no_argument, NULL, OPT_LBA28 },
+		{ "once", no_argument, NULL, OPT_ONCE },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
@@ -196,6 +199,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			err = num_opt("--wait", optarg, 600000, &o->wait_ms);
 			break;
 		case OPT_LBA28: o->lba28 = true; break;
+		case OPT_ONCE: o->once = true; break;
 		case 'q': o->quiet = true; break;
 		case 'h':
 			fputs(usage_text, stdout);

@@ -42,6 +42,7 @@ struct opts {
 	uint64_t retries;
 	uint64_t wait_ms;
 	bool lba28;
+	bool once;          /* seq-read/seq-write: one pass, no wrap */
 	bool quiet;
 	int argc;          /* positional arguments after the subcommand */
 	char **argv;

@@ -223,7 +223,7 @@ struct bench {
 	uint64_t base, span;    /* sectors */
 	uint64_t pos;
 	unsigned per;
-	bool write, random;
+	bool write, random, once;
 	uint64_t rng;
 };
 
@@ -249,8 +249,11 @@ static int bench_next(void *ctx, struct ini_req *req, uint8_t *data)
 		req->lba = b->base + (xorshift(&b->rng) % slots) * b->per;
 		return 1;
 	}
-	if (b->pos + b->per > b->span)
+	if (b->pos + b->per > b->span) {
+		if (b->once)
+			return 0;
 		b->pos = 0;
+	}
 	req->lba = b->base + b->pos;
 	b->pos += b->per;
 	return 1;
@@ -266,6 +269,7 @@ int cmd_bench(struct ini *ini, struct opts *o, const char *op)
 
 	b.write = !strcmp(op, "seq-write");
 	b.random = !strcmp(op, "rand-read");
+	b.once = o->once;
 	rc = open_range(ini, o, &t, &count);
 	if (rc)
 		return rc;

@@ -14,9 +14,10 @@ $(OBJ)/tests/unit/test_target.o: CFLAGS += -Istoragenode/aoe-target
 # --- aoetd and aoetctl (the daemon around the protocol logic) -----------------
 AOETD_CONFIG_OBJS := $(call objs,storagenode/aoe-target/config.c)
 AOETD_DAEMON_OBJS := $(AOETD_CONFIG_OBJS) $(call objs,$(addprefix storagenode/aoe-target/,\
-	export.c netio.c ioeng.c control.c status.c daemon.c))
+	export.c netio.c ioeng.c wbatch.c control.c status.c daemon.c))
 
 $(eval $(call program,aoetd,$(call objs,storagenode/aoe-target/aoetd.c) $(AOETD_DAEMON_OBJS) $(AOETD_LOGIC_OBJS),-luring))
 $(eval $(call program,aoetctl,$(call objs,storagenode/aoe-target/aoetctl.c),))
 $(eval $(call unit_test,aoetd_config,$(AOETD_CONFIG_OBJS),))
 $(eval $(call unit_test,ioeng,$(call objs,storagenode/aoe-target/ioeng.c),-luring))
+$(eval $(call unit_test,wbatch,$(call objs,storagenode/aoe-target/wbatch.c),))

@@ -798,6 +798,18 @@ static void io_done(void *ctx, void *ud, int res)
 	complete(d, s, (int64_t)s->done);
 }
 
+static void write_done(void *ctx, void *ud, int64_t res)
+{
+	complete(ctx, ud, res);
+}
+
+/* Writes the gathered page-cache writes and answers them. */
+static void flush_writes(struct daemon *d)
+{
+	if (d->wb.n)
+		wbatch_flush(&d->wb, write_done, d);
+}
+
 static void dispatch(struct daemon *d, struct iface *ifc, struct export *ex,
 		     struct slot *s)
 {
@@ -810,6 +822,10 @@ static void dispatch(struct daemon *d, struct iface *ifc, struct export *ex,
 	s->done = 0;
 	target_handle(&ex->t, s->rx, s->rx_len, ifc->n.mac, iface_mtu(ifc),
 		      s->tx, SLOT_FRAME_MAX, &s->io);
+	/* Anything but a gathered write sees the writes received before it
+	 * (a read of the same sectors, a FLUSH) on the disk. */
+	if (s->io.action != TARGET_WRITE || !ex->inline_io)
+		flush_writes(d);
 	switch (s->io.action) {
 	case TARGET_REPLY:
 		s->tx_len = s->io.reply_len;
@@ -827,17 +843,21 @@ static void dispatch(struct daemon *d, struct iface *ifc, struct export *ex,
 				  s->io.len, (unsigned long long)s->io.offset,
 				  m, ifc->n.name);
 		}
+		if (s->io.action == TARGET_WRITE && ex->inline_io) {
+			uint64_t off = ex->b.base + s->io.offset;
+
+			if (!wbatch_add(&d->wb, ex->b.fd, off, s->io.data,
+					s->io.len, s)) {
+				flush_writes(d);
+				wbatch_add(&d->wb, ex->b.fd, off, s->io.data,
+					   s->io.len, s);
+			}
+			return;
+		}
 		if (s->io.action == TARGET_READ && ex->b.map) {
 			/* Zero copy: the reply's data goes from the page cache
 			 * to the wire when it is sent (see unzerocopy()). */
 			s->zc = ex->b.map + ex->b.map_skew + s->io.offset;
-			complete(d, s, (int64_t)s->io.len);
-			return;
-		}
-		if (s->io.action == TARGET_WRITE && ex->inline_io &&
-		    ex->b.map_writable &&
-		    backing_map_write(&ex->b, s->io.offset, s->io.data,
-				      s->io.len) == 0) {
 			complete(d, s, (int64_t)s->io.len);
 			return;
 		}
@@ -965,6 +985,7 @@ static void iface_rx(struct evsrc *src, uint32_t events)
 			}
 			frame_in(d, ifc, batch[k]);
 		}
+		flush_writes(d);
 		if ((unsigned)r < n)
 			break;
 	}
@@ -1100,6 +1121,7 @@ int daemon_init(struct daemon *d, struct aoetd_config *cfg,
 	d->io.efd = -1;
 	d->cfgfile = cfgfile;
 	d->started = time(NULL);
+	wbatch_init(&d->wb);
 	config_init(&d->cfg);
 	d->cfg.control_set = cfg->control_set;
 	snprintf(d->cfg.file, sizeof(d->cfg.file), "%s", cfg->file);
@@ -1129,11 +1151,6 @@ int daemon_init(struct daemon *d, struct aoetd_config *cfg,
 			 "event loop", strerror(-rc));
 	}
 
-	rc = backing_catch_sigbus();
-	if (rc) {
-		snprintf(err, errlen, "SIGBUS handler: %s", strerror(-rc));
-		return rc;
-	}
 	sigemptyset(&set);
 	sigaddset(&set, SIGHUP);
 	sigaddset(&set, SIGTERM);

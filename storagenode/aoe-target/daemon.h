@@ -17,6 +17,7 @@
 #include "ioeng.h"
 #include "netio.h"
 #include "target.h"
+#include "wbatch.h"
 
 #define AOETD_VERSION "0.1"
 
@@ -53,7 +54,7 @@ struct export {
 	struct target_export t;
 	unsigned inflight;
 	bool removed;         /* no longer configured: freed when idle */
-	bool inline_io;       /* page-cache export: pread/pwrite in the loop */
+	bool inline_io;       /* page-cache export: written in the loop */
 	bool warned_unaligned;
 	uint64_t io_errors;   /* disk errors, for rate-limited logging */
 	struct export *next;
@@ -99,6 +100,10 @@ struct daemon {
 	bool stopping;
 	bool rx_paused;
 	time_t started;
+	/* Page-cache writes of the current receive round that continue each
+	 * other; written before anything else is dispatched and at the end
+	 * of the round. */
+	struct wbatch wb;
 };
 
 /* -t: checks a parsed configuration against the system (backing files,

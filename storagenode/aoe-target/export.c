@@ -3,8 +3,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <setjmp.h>
-#include <signal.h>
 #include <linux/fs.h>
 #include <stdio.h>
 #include <string.h>
@@ -72,49 +70,11 @@ static int geometry(const struct export_cfg *e, struct backing *b,
 	return 0;
 }
 
-/* Armed only around a copy into a mapping; single-threaded daemon. */
-static sigjmp_buf *volatile bus_jmp;
-
-static void on_sigbus(int sig, siginfo_t *si, void *uc)
-{
-	(void)si;
-	(void)uc;
-	if (bus_jmp)
-		siglongjmp(*bus_jmp, 1);
-	/* Not ours: die as the kernel meant. */
-	signal(sig, SIG_DFL);
-	raise(sig);
-}
-
-int backing_catch_sigbus(void)
-{
-	/* SA_NODEFER: SIGBUS stays unblocked after the jump, so sigsetjmp
-	 * need not save the signal mask (a system call per write). */
-	struct sigaction sa = { .sa_sigaction = on_sigbus,
-				.sa_flags = SA_SIGINFO | SA_NODEFER };
-
-	sigemptyset(&sa.sa_mask);
-	return sigaction(SIGBUS, &sa, NULL) < 0 ? -errno : 0;
-}
-
-int backing_map_write(struct backing *b, uint64_t off, const void *src,
-		      size_t len)
-{
-	sigjmp_buf jb;
-
-	if (sigsetjmp(jb, 0)) {
-		bus_jmp = NULL;
-		return -EFAULT;
-	}
-	bus_jmp = &jb;
-	memcpy(b->map + b->map_skew + off, src, len);
-	bus_jmp = NULL;
-	return 0;
-}
-
-/* Maps the export for zero-copy reads (and writes without a system call
- * when writable); failure only costs speed. */
-static void map_export(struct backing *b, bool writable)
+/* Maps the export read-only for zero-copy reads; failure only costs speed.
+ * Writes never go through the mapping (see wbatch.h): a read fault maps the
+ * cached pages around it too (the kernel's fault-around, 64 KiB), a write
+ * fault only its own page, and again after every writeback. */
+static void map_export(struct backing *b)
 {
 	uint64_t start = b->base & ~(uint64_t)(sysconf(_SC_PAGESIZE) - 1);
 	uint64_t len = b->base - start + b->sectors * AOE_SECTOR_SIZE;
@@ -122,12 +82,11 @@ static void map_export(struct backing *b, bool writable)
 
 	if (len > SIZE_MAX / 2)
 		return;
-	m = mmap(NULL, (size_t)len, PROT_READ | (writable ? PROT_WRITE : 0),
+	m = mmap(NULL, (size_t)len, PROT_READ,
 		 MAP_SHARED, b->fd, (off_t)start);
 	if (m == MAP_FAILED)
 		return;
 	b->map = m;
-	b->map_writable = writable;
 	b->map_len = (size_t)len;
 	b->map_skew = (size_t)(b->base - start);
 }
@@ -138,7 +97,6 @@ static void unmap_export(struct backing *b)
 		munmap(b->map, b->map_len);
 	b->map = NULL;
 	b->map_len = b->map_skew = 0;
-	b->map_writable = false;
 }
 
 int backing_open(const struct export_cfg *e, bool check_only,
@@ -177,7 +135,7 @@ int backing_open(const struct export_cfg *e, bool check_only,
 		}
 	}
 	if (!e->direct && !check_only)
-		map_export(b, !e->read_only && !e->sync);
+		map_export(b);
 	return 0;
 fail:
 	backing_close(b);
@@ -191,10 +149,8 @@ int backing_resize(const struct export_cfg *e, struct backing *b,
 	int rc = geometry(e, b, err, errlen);
 
 	if (rc == 0 && b->map && b->sectors != old) {
-		bool w = b->map_writable;
-
 		unmap_export(b);
-		map_export(b, w);
+		map_export(b);
 	}
 	return rc;
 }

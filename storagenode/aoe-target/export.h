@@ -25,18 +25,7 @@ struct backing {
 	uint8_t *map;
 	size_t map_len;
 	size_t map_skew;
-	bool map_writable;  /* writes are copied into the mapping too */
 };
-
-/* Installs the SIGBUS handler that turns a failed access to a mapping
- * (I/O error, disk full, file truncated) into an error return. */
-int backing_catch_sigbus(void);
-
-/* Copies len bytes to export byte off through the mapping (no system call:
- * page-cache writes cost a memcpy). Returns 0, or -EFAULT when the kernel
- * could not back the pages; the caller then uses pwrite for the error. */
-int backing_map_write(struct backing *b, uint64_t off, const void *src,
-		      size_t len);
 
 /* Size of an open file or block device in bytes. */
 int backing_size(int fd, uint64_t *bytes, bool *blockdev);
