@@ -1,6 +1,11 @@
 # storagenode/agent: the storage node's agent (nimbus-storaged). Disk rule
-# and plan (disks.c, pure) apart from probing and LVM commands (probe.c).
+# and plan (disks.c, pure) apart from probing and LVM commands (probe.c);
+# the /proc/drbd parser (procdrbd.c) and the per-volume state machine
+# (volume_fsm.c) are pure as well.
 STORAGED_LOGIC_OBJS := $(call objs,storagenode/agent/disks.c)
+STORAGED_DRBD_OBJS := $(call objs,storagenode/agent/procdrbd.c) $(STORAGE_MSG_OBJS)
 $(eval $(call program,nimbus-storaged,$(call objs,storagenode/agent/storaged.c storagenode/agent/probe.c) $(STORAGED_LOGIC_OBJS),))
 $(eval $(call unit_test,storage_disks,$(STORAGED_LOGIC_OBJS),))
 $(OBJ)/tests/unit/test_storage_disks.o: CFLAGS += -Istoragenode/agent
+$(eval $(call unit_test,storage_procdrbd,$(STORAGED_DRBD_OBJS),-ljansson))
+$(OBJ)/tests/unit/test_storage_procdrbd.o: CFLAGS += -Istoragenode/agent

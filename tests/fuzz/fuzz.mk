@@ -53,6 +53,9 @@ FUZZ_SRCS_storage_msg := lib/agent/storage_msg.c
 FUZZ_LIBS_storage_msg := -ljansson
 FUZZ_SRCS_storage_disks := storagenode/agent/disks.c
 FUZZ_INC_storage_disks  := -Istoragenode/agent
+FUZZ_SRCS_storage_procdrbd := storagenode/agent/procdrbd.c lib/agent/storage_msg.c
+FUZZ_INC_storage_procdrbd  := -Istoragenode/agent
+FUZZ_LIBS_storage_procdrbd := -ljansson
 
 # ------------------------------------------------------------------------------
 ALL_FUZZERS := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
