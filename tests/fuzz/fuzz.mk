@@ -56,6 +56,8 @@ FUZZ_INC_storage_disks  := -Istoragenode/agent
 FUZZ_SRCS_storage_procdrbd := storagenode/agent/procdrbd.c lib/agent/storage_msg.c
 FUZZ_INC_storage_procdrbd  := -Istoragenode/agent
 FUZZ_LIBS_storage_procdrbd := -ljansson
+FUZZ_SRCS_storage_agent := storagenode/agent/http.c storagenode/agent/lvs.c
+FUZZ_INC_storage_agent  := -Istoragenode/agent
 
 # ------------------------------------------------------------------------------
 ALL_FUZZERS := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
