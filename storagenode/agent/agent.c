@@ -61,7 +61,7 @@ struct agent {
 	char ch_vol[SMSG_NAME_MAX];
 	enum vol_action ch_act;
 	struct lvs_out lvs;
-	bool lvs_ok;
+	bool lvs_ok, lvs_failed_once;
 	struct procdrbd_minor drbd[PROCDRBD_MAX];
 	int n_drbd;
 	bool dirty, busy_volumes;
@@ -524,8 +524,9 @@ static void child_done(struct agent *a)
 	switch (k) {
 	case CH_LVS:
 		if (a->ch.status != 0 || lvs_parse(a->ch.out, a->ch.out_len, &a->lvs) < 0) {
-			if (a->lvs_ok)
-				log_warn("lvs failed (exit %d): %.200s", a->ch.status, a->ch.out);
+			if (a->lvs_ok || !a->lvs_failed_once)
+				log_warn("lvs failed (exit %d): %.300s", a->ch.status, a->ch.out);
+			a->lvs_failed_once = true;
 			a->lvs_ok = false;
 			memset(&a->lvs, 0, sizeof(a->lvs));
 		} else {

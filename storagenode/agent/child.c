@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -36,10 +37,15 @@ int child_spawn(struct child *c, char *const argv[], int64_t deadline_ms)
 	if (pid == 0) {
 		int null = open("/dev/null", O_RDONLY);
 
-		if (null >= 0)
+		if (null >= 0) {
 			dup2(null, 0);
+			close(null);
+		}
 		dup2(p[1], 1);
 		dup2(p[1], 2);
+		/* LVM warns on stderr (here: into the output) about any other
+		 * open descriptor; none is left, but inherited ones may be. */
+		setenv("LVM_SUPPRESS_FD_WARNINGS", "1", 1);
 		execvp(argv[0], argv);
 		_exit(127);
 	}
