@@ -166,13 +166,12 @@ static bool res_current(const struct agent *a, const struct smsg_want_volume *w)
 	return read_file(p, buf, sizeof(buf)) >= 0 && strcmp(buf, w->resource) == 0;
 }
 
-/* DRBD 8.4 internal meta-data: a superblock in the LV's last 4 KiB with
- * the magic (big-endian) at byte 60: 0x8374026a, or ...6b unclean. */
+/* DRBD 8.4 internal meta-data: a superblock in the LV's last 4 KiB
+ * (drbd_md_superblock_ok). */
 static bool md_present(const struct agent *a, const char *name, uint64_t lv_size)
 {
 	unsigned char sb[4096];
 	char p[256];
-	uint32_t magic;
 	int fd;
 	bool ok = false;
 
@@ -182,10 +181,8 @@ static bool md_present(const struct agent *a, const char *name, uint64_t lv_size
 	fd = open(p, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return false;
-	if (pread(fd, sb, sizeof(sb), (off_t)((lv_size & ~4095ULL) - 4096)) == (ssize_t)sizeof(sb)) {
-		magic = (uint32_t)sb[60] << 24 | (uint32_t)sb[61] << 16 | (uint32_t)sb[62] << 8 | sb[63];
-		ok = magic == 0x8374026a || magic == 0x8374026b;
-	}
+	if (pread(fd, sb, sizeof(sb), (off_t)((lv_size & ~4095ULL) - 4096)) == (ssize_t)sizeof(sb))
+		ok = drbd_md_superblock_ok(sb);
 	close(fd);
 	return ok;
 }

@@ -209,3 +209,10 @@ const struct procdrbd_minor *procdrbd_find(const struct procdrbd_minor *m, size_
 			return &m[i];
 	return NULL;
 }
+
+bool drbd_md_superblock_ok(const unsigned char sb[64])
+{
+	uint32_t magic = (uint32_t)sb[60] << 24 | (uint32_t)sb[61] << 16 | (uint32_t)sb[62] << 8 | sb[63];
+
+	return magic == DRBD_MAGIC + 4 || magic == DRBD_MAGIC + 5;
+}

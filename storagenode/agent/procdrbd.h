@@ -13,6 +13,7 @@
 #ifndef NIMBUS_STORAGE_PROCDRBD_H
 #define NIMBUS_STORAGE_PROCDRBD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -42,5 +43,12 @@ int procdrbd_parse(const char *text, size_t len, struct procdrbd_minor *out, siz
 /* procdrbd_find: the entry for minor, or NULL. */
 const struct procdrbd_minor *procdrbd_find(const struct procdrbd_minor *m, size_t n,
 					   uint32_t minor);
+
+/* drbd_md_superblock_ok: the first 64 bytes of the 4 KiB at the end of a
+ * backing device (internal meta-data) carry DRBD 8.4's magic, big-endian
+ * at byte 60 (struct meta_data_on_disk): DRBD_MAGIC + 4 (clean, 08
+ * format) or + 5 (84_UNCLEAN: a primary that crashed). */
+#define DRBD_MAGIC 0x83740267u
+bool drbd_md_superblock_ok(const unsigned char sb[64]);
 
 #endif

@@ -124,11 +124,34 @@ static void test_max_and_find(void **state)
 	assert_null(procdrbd_find(m, 2, 1));
 }
 
+/* Superblock magics as drbdmeta writes them (drbd_meta_data.h): 08 clean,
+ * 84 unclean after a crash; 07 and zeros (a new thin LV) are not ours. */
+static void test_md_magic(void **state)
+{
+	static const struct { uint32_t magic; bool want; } cases[] = {
+		{ 0x8374026b, true }, { 0x8374026c, true }, { 0x8374026a, false },
+		{ 0x83740267, false }, { 0, false }, { 0x6b027483, false },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		unsigned char sb[64] = { 0 };
+
+		sb[60] = (unsigned char)(cases[i].magic >> 24);
+		sb[61] = (unsigned char)(cases[i].magic >> 16);
+		sb[62] = (unsigned char)(cases[i].magic >> 8);
+		sb[63] = (unsigned char)cases[i].magic;
+		if (drbd_md_superblock_ok(sb) != cases[i].want)
+			fail_msg("magic 0x%08x: %d", cases[i].magic, !cases[i].want);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse),
 		cmocka_unit_test(test_max_and_find),
+		cmocka_unit_test(test_md_magic),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
