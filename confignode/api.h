@@ -68,6 +68,11 @@ struct api_ctx {
 	 * May be NULL. */
 	void (*around_write)(void *arg, bool before);
 	void *around_arg;
+	/* Storage agents' long-polls (storage_wait.h) and the monotonic clock
+	 * in ms their deadlines use; both NULL: GET /v1/storage/desired is
+	 * answered at once. */
+	struct storage_wait *swait;
+	int64_t (*now_ms)(void);
 };
 
 void api_handle(struct api_ctx *ctx, const struct api_request *req,
@@ -82,6 +87,13 @@ size_t api_body_max(enum api_origin origin, const char *path);
  * negative errno. */
 int api_node_event(struct api_ctx *ctx, const uint8_t mac[MAC_LEN],
 		   enum node_event ev, const char *detail);
+
+/* Answers the held GET /v1/storage/desired requests whose node's
+ * generation grew or whose hold ran out (all of them when flush, for a
+ * shutdown); returns how many. api_storage_wait_timeout_ms: until the next
+ * hold runs out, -1 for none. */
+int api_storage_wait_run(struct api_ctx *ctx, bool flush);
+int api_storage_wait_timeout_ms(struct api_ctx *ctx);
 
 /* Marks nodes silent for lost-after seconds as lost; returns how many. */
 int api_check_lost(struct api_ctx *ctx);

@@ -1,5 +1,6 @@
 /* The storage nodes' endpoints on the report listener: GET
- * /v1/storage/desired/MAC (or ?mac=MAC), POST /v1/storage/observed, POST
+ * /v1/storage/desired/MAC (or ?mac=MAC; /MAC/GEN waits until the node's
+ * generation is newer than GEN, at most SWAIT_HOLD_MS), POST /v1/storage/observed, POST
  * /v1/storage/fence (docs/storage-agent.md). As with reports, only the node
  * whose MAC and source address both match gets its state or may speak;
  * nimbusd is the arbiter of fencing: one node per volume goes on alone. */
@@ -10,6 +11,14 @@
 
 #include "api_storage.h"
 #include "log.h"
+#include "storage_wait.h"
+
+/* A GET /v1/storage/desired held until a change (storage_wait.h). */
+struct held {
+	void (*reply_later)(void *arg, struct api_response *resp);
+	void *reply_arg;
+	struct db_node n;
+};
 
 /* The storage node with this MAC, sending from its own address. */
 static int node_auth(struct api_ctx *ctx, const struct api_request *req,
@@ -103,19 +112,88 @@ static void reply_desired(struct api_ctx *ctx, const struct db_node *n,
 	free(text);
 }
 
+/* arg: "MAC" or "MAC/GEN". */
 static void get_desired(struct api_ctx *ctx, const struct api_request *req, const char *arg,
 			struct api_response *resp)
 {
 	uint8_t mac[MAC_LEN];
+	char m[MAC_STR_LEN + 8];
+	const char *slash = strchr(arg, '/');
+	unsigned long long have = 0;
 	struct db_node n;
+	uint64_t gen;
+	struct held *hd;
 
-	if (mac_parse(arg, mac) < 0 || !mac_is_unicast(mac)) {
-		api_error(resp, 400, "bad mac '%.40s'", arg);
+	snprintf(m, sizeof(m), "%.*s", slash ? (int)(slash - arg) : (int)strlen(arg), arg);
+	if (mac_parse(m, mac) < 0 || !mac_is_unicast(mac)) {
+		api_error(resp, 400, "bad mac '%.40s'", m);
 		return;
+	}
+	if (slash) {
+		char *end;
+
+		errno = 0;
+		have = strtoull(slash + 1, &end, 10);
+		if (!slash[1] || *end || errno || slash[1] == '-') {
+			api_error(resp, 400, "bad generation '%.30s' (want /v1/storage/desired/MAC/GEN)",
+				  slash + 1);
+			return;
+		}
 	}
 	if (node_auth(ctx, req, mac, &n, resp) < 0)
 		return;
-	reply_desired(ctx, &n, resp);
+	/* Hold it while the agent is current; answer at once otherwise, or
+	 * when long-polls are off or too many are held. */
+	if (!slash || !ctx->swait || !ctx->now_ms || !req->reply_later ||
+	    db_storage_get(ctx->db, n.name, &gen, NULL, NULL) < 0 || gen > have) {
+		reply_desired(ctx, &n, resp);
+		return;
+	}
+	hd = calloc(1, sizeof(*hd));
+	if (!hd || swait_add(ctx->swait, n.name, have, ctx->now_ms() + SWAIT_HOLD_MS, hd) < 0) {
+		free(hd);
+		reply_desired(ctx, &n, resp);
+		return;
+	}
+	hd->reply_later = req->reply_later;
+	hd->reply_arg = req->reply_arg;
+	hd->n = n;
+	resp->status = API_PENDING;
+	resp->body = NULL;
+}
+
+static int gen_of(void *arg, const char *node, uint64_t *gen)
+{
+	return db_storage_get(((struct api_ctx *)arg)->db, node, gen, NULL, NULL);
+}
+
+int api_storage_wait_run(struct api_ctx *ctx, bool flush)
+{
+	struct swait_entry due[16];
+	size_t n;
+	int total = 0;
+
+	if (!ctx->swait)
+		return 0;
+	do {
+		n = flush ? swait_take_all(ctx->swait, due, 16) :
+			    swait_due(ctx->swait, ctx->now_ms(), gen_of, ctx, due, 16);
+		for (size_t i = 0; i < n; i++) {
+			struct held *hd = due[i].req;
+			struct api_response r = { 0 };
+
+			reply_desired(ctx, &hd->n, &r);
+			hd->reply_later(hd->reply_arg, &r);
+			free(hd);
+		}
+		total += (int)n;
+	} while (n == 16);
+	return total;
+}
+
+int api_storage_wait_timeout_ms(struct api_ctx *ctx)
+{
+	return ctx->swait && ctx->now_ms ? swait_timeout_ms(ctx->swait, ctx->now_ms()) : -1;
 }
 
 /* After a node's report: a volume both nodes now serve is ready (from then
@@ -287,7 +365,8 @@ void api_storage_node(struct api_ctx *ctx, const struct api_request *req,
 	const char *p = req->path + strlen("/v1/storage/");
 	bool get = strcmp(req->method, "GET") == 0, post = strcmp(req->method, "POST") == 0;
 
-	if (strncmp(p, "desired/", 8) == 0 && !strchr(p + 8, '/'))
+	if (strncmp(p, "desired/", 8) == 0 &&
+	    (!strchr(p + 8, '/') || !strchr(strchr(p + 8, '/') + 1, '/')))
 		get ? get_desired(ctx, req, p + 8, resp) :
 		      (void)api_error(resp, 405, "GET only on /v1/storage/desired");
 	else if (strncmp(p, "desired?mac=", 12) == 0)

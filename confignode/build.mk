@@ -9,7 +9,7 @@ $(eval $(call unit_test,gen,$(call objs,$(PROVISION_SRCS)),$(PROVISION_LIBS)))
 
 # replicated volumes: pairs, volumes, the storage nodes' endpoints
 STORAGE_CORE_SRCS := confignode/api_storage.c confignode/api_pairs.c confignode/api_volumes.c \
-	confignode/api_storage_node.c \
+	confignode/api_storage_node.c confignode/storage_wait.c \
 	confignode/db_storage.c confignode/storage_logic.c \
 	confignode/size_units.c lib/agent/storage_msg.c
 CLI_STORAGE_SRCS := confignode/cli_storage.c confignode/size_units.c
@@ -43,3 +43,5 @@ $(eval $(call unit_test,storage_logic,$(call objs,confignode/storage_logic.c \
 $(eval $(call unit_test,db_storage,$(call objs,confignode/db.c confignode/db_storage.c \
 	confignode/node_state.c confignode/validate.c),-lsqlite3))
 $(eval $(call unit_test,api_storage,$(call objs,$(NIMBUSD_CORE_SRCS) $(PROVISION_SRCS)),$(NIMBUSD_LIBS)))
+$(eval $(call unit_test,storage_wait,$(call objs,confignode/storage_wait.c),))
+$(OBJ)/tests/unit/test_storage_wait.o: CFLAGS += -Iconfignode

@@ -24,6 +24,7 @@
 #include "db.h"
 #include "httpd.h"
 #include "log.h"
+#include "storage_wait.h"
 #include "tftp_watch.h"
 
 #define DEFAULT_CONFIG "/etc/nimbus/nimbusd.conf"
@@ -36,6 +37,7 @@ struct daemon {
 	struct admin_policy policy;   /* from admin-user/admin-group */
 	struct db *db;
 	struct api_ctx api;
+	struct storage_wait swait;    /* agents' long-polls */
 	struct httpd *admin, *report;
 	struct tftp_watch *watch;     /* NULL: no config-fetched events */
 	struct prov_queue *queue;     /* node changes, one transaction at a time */
@@ -65,6 +67,14 @@ static void usage(FILE *f)
 		"when valid; socket, database and listen-report need a restart) and\n"
 		"regenerates dhcpd.conf and pxelinux.cfg/.\n"
 		"See docs/confignode.md for the file format and the API.\n", DEFAULT_CONFIG);
+}
+
+static int64_t now_mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static int64_t now_wall(void)
@@ -270,7 +280,8 @@ static int run(struct daemon *d)
 	while (!stop || prov_queue_busy(d->queue)) {
 		int timeout = min_timeout(min_timeout(httpd_timeout_ms(d->admin),
 						      httpd_timeout_ms(d->report)),
-					  prov_queue_timeout_ms(d->queue));
+					  min_timeout(prov_queue_timeout_ms(d->queue),
+						      api_storage_wait_timeout_ms(&d->api)));
 		int n;
 
 		watch_prov(d);
@@ -325,6 +336,10 @@ static int run(struct daemon *d)
 		}
 		httpd_run(d->report);
 		httpd_run(d->admin);
+		/* After the requests of this round: a generation they bumped
+		 * answers the agents waiting for it, sent at once. */
+		if (api_storage_wait_run(&d->api, false) > 0)
+			httpd_run(d->report);
 	}
 	return 0;
 }
@@ -382,7 +397,7 @@ int main(int argc, char **argv)
 	}
 	d.api = (struct api_ctx){ .db = d.db, .cfg = &d.cfg, .prov = &prov_ops_real,
 				  .queue = d.queue, .now = now_wall, .around_write = around_write,
-				  .around_arg = &d };
+				  .around_arg = &d, .swait = &d.swait, .now_ms = now_mono_ms };
 	if (setup_signals(&d) < 0) {
 		log_err("cannot install signal handlers: %s", strerror(errno));
 		goto out;
@@ -423,6 +438,10 @@ int main(int argc, char **argv)
 	if (run(&d) == 0)
 		ret = 0;
 out:
+	/* held long-polls get the current state: MHD stops only with no
+	 * connection suspended */
+	if (api_storage_wait_run(&d.api, true) > 0 && d.report)
+		httpd_run(d.report);
 	if (d.queue) {
 		/* abandoned jobs answer their suspended requests: send those */
 		prov_queue_free(d.queue);

@@ -1,10 +1,13 @@
-/* nimbus-storaged - the storage node's agent. For now one job: prepare the
- * node's local disks at boot (one LVM volume group with a thin pool, see
- * docs/storage.md); the control protocol with nimbusd comes later.
+/* nimbus-storaged - the storage node's agent (docs/storage.md): prepares
+ * the node's local disks at boot (one LVM volume group with a thin pool),
+ * then runs the node's only control path to nimbusd (agent.c), and serves
+ * as DRBD's handlers (handlers.c).
  *
  *   nimbus-storaged prepare-disks [--vg NAME] [--pool NAME] [--pool-pct N]
  *                                 [--summary FILE] [--dry-run]
  *   nimbus-storaged probe [--vg NAME]     classify the disks, change nothing
+ *   nimbus-storaged run --server IP:PORT --mac MAC --iface IF
+ *   nimbus-storaged fence-peer | after-resync-target   (run by DRBD)
  */
 #include <errno.h>
 #include <getopt.h>
@@ -12,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agent.h"
 #include "disks.h"
 #include "log.h"
 #include "probe.h"
@@ -20,6 +24,8 @@ struct opts {
 	const char *vg, *pool, *summary;
 	int pool_pct;
 	bool dry_run;
+	struct agent_opts run;
+	bool have_server, have_mac;
 };
 
 /* LVM's own rule for VG and LV names, so a bad name fails here and not
@@ -44,6 +50,10 @@ static void usage(FILE *f)
 		"                 activate them when they already hold it; leave every\n"
 		"                 other disk alone (docs/storage.md)\n"
 		"  probe          only classify the disks (ours, blank, foreign, skipped)\n"
+		"  run            the agent: converge the node's volumes to what nimbusd\n"
+		"                 wants (--server, --mac, --iface required)\n"
+		"  fence-peer     DRBD's fence-peer handler (exit 7: peer fenced, 6: outdate me)\n"
+		"  after-resync-target  DRBD's handler: the agent checks the volume again\n"
 		"\n"
 		"Options:\n"
 		"  --vg NAME       volume group (default nimbus)\n"
@@ -51,6 +61,15 @@ static void usage(FILE *f)
 		"  --pool-pct N    share of the VG for the pool's data, 10..95 (default 90)\n"
 		"  --summary FILE  write KEY=VALUE lines about the result to FILE\n"
 		"  --dry-run       print the plan, run nothing\n"
+		"  --server IP:PORT  nimbusd's report listener (run)\n"
+		"  --mac MAC       the management NIC's MAC, the node's identity (run)\n"
+		"  --iface IF      the NIC aoetd serves volumes on (run)\n"
+		"  --repl-iface IF the replication link's NIC: the agent gives it the\n"
+		"                  pair's replication address (run)\n"
+		"  --aoetd-conf F  aoetd's config file (default /etc/nimbus/aoetd.conf)\n"
+		"  --aoetd-sock S  aoetd's control socket (default /run/aoetd.sock)\n"
+		"  --ctrl PATH     the agent's control socket (default " AGENT_CTRL_DEFAULT ")\n"
+		"  --env PATH      where run leaves the handlers' settings (default " AGENT_ENV_DEFAULT ")\n"
 		"  -h, --help      this text\n"
 		"\n"
 		"Exit status: 0 when every step succeeded (foreign disks are not an\n"
@@ -165,12 +184,32 @@ static int prepare(const struct opts *o, bool change)
 static int cmd_prepare(const struct opts *o) { return prepare(o, true); }
 static int cmd_probe(const struct opts *o) { return prepare(o, false); }
 
+static int cmd_run(const struct opts *o)
+{
+	struct agent_opts a = o->run;
+
+	if (!o->have_server || !o->have_mac || !a.iface) {
+		fprintf(stderr, "nimbus-storaged run: --server, --mac and --iface are required\n");
+		return 2;
+	}
+	a.vg = o->vg;
+	a.pool = o->pool;
+	return agent_run(&a) < 0 ? 1 : 0;
+}
+
+/* The handlers' exit codes are DRBD's, passed through unchanged. */
+static int cmd_fence_peer(const struct opts *o) { return agent_fence_peer(o->run.env); }
+static int cmd_after_resync(const struct opts *o) { return agent_after_resync(o->run.env); }
+
 static const struct {
 	const char *name;
 	int (*fn)(const struct opts *);
 } commands[] = {
 	{ "prepare-disks", cmd_prepare },
 	{ "probe", cmd_probe },
+	{ "run", cmd_run },
+	{ "fence-peer", cmd_fence_peer },
+	{ "after-resync-target", cmd_after_resync },
 };
 
 int main(int argc, char **argv)
@@ -181,10 +220,23 @@ int main(int argc, char **argv)
 		{ "pool-pct", required_argument, NULL, 'P' },
 		{ "summary", required_argument, NULL, 's' },
 		{ "dry-run", no_argument, NULL, 'n' },
+		{ "server", required_argument, NULL, 'S' },
+		{ "mac", required_argument, NULL, 'M' },
+		{ "iface", required_argument, NULL, 'I' },
+		{ "repl-iface", required_argument, NULL, 'R' },
+		{ "aoetd-conf", required_argument, NULL, 'A' },
+		{ "aoetd-sock", required_argument, NULL, 'K' },
+		{ "ctrl", required_argument, NULL, 'c' },
+		{ "env", required_argument, NULL, 'e' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct opts o = { .vg = "nimbus", .pool = "pool", .pool_pct = 90 };
+	struct opts o = { .vg = "nimbus", .pool = "pool", .pool_pct = 90,
+			  .run = { .aoetd_conf = "/etc/nimbus/aoetd.conf",
+				   .aoetd_sock = "/run/aoetd.sock", .drbd_dir = "/etc/drbd.d",
+				   .ctrl = AGENT_CTRL_DEFAULT, .env = AGENT_ENV_DEFAULT } };
+	unsigned ip[4], port;
+	char extra;
 	char *end;
 	int c;
 
@@ -209,6 +261,30 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			break;
+		case 'S':
+			if (sscanf(optarg, "%u.%u.%u.%u:%u%c", &ip[0], &ip[1], &ip[2], &ip[3], &port,
+				   &extra) != 5 || ip[0] > 255 || ip[1] > 255 || ip[2] > 255 ||
+			    ip[3] > 255 || port == 0 || port > 65535) {
+				fprintf(stderr, "nimbus-storaged: bad --server '%s' (want IP:PORT)\n", optarg);
+				return 2;
+			}
+			o.run.server_ip = ip[0] << 24 | ip[1] << 16 | ip[2] << 8 | ip[3];
+			o.run.server_port = (uint16_t)port;
+			o.have_server = true;
+			break;
+		case 'M':
+			if (mac_parse(optarg, o.run.mac) < 0) {
+				fprintf(stderr, "nimbus-storaged: bad --mac '%s'\n", optarg);
+				return 2;
+			}
+			o.have_mac = true;
+			break;
+		case 'I': o.run.iface = optarg; break;
+		case 'R': o.run.repl_iface = optarg; break;
+		case 'A': o.run.aoetd_conf = optarg; break;
+		case 'K': o.run.aoetd_sock = optarg; break;
+		case 'c': o.run.ctrl = optarg; break;
+		case 'e': o.run.env = optarg; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -224,7 +300,8 @@ int main(int argc, char **argv)
 	}
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (strcmp(argv[1], commands[i].name) == 0)
-			return commands[i].fn(&o) ? 1 : 0;
-	fprintf(stderr, "nimbus-storaged: unknown command '%s' (prepare-disks, probe; --help)\n", argv[1]);
+			return commands[i].fn == cmd_prepare || commands[i].fn == cmd_probe ?
+				       (commands[i].fn(&o) ? 1 : 0) : commands[i].fn(&o);
+	fprintf(stderr, "nimbus-storaged: unknown command '%s' (prepare-disks, probe, run, fence-peer, after-resync-target; --help)\n", argv[1]);
 	return 2;
 }

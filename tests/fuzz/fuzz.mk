@@ -42,7 +42,7 @@ FUZZ_LIBS_nimbusd_report := -lsqlite3 -ljansson
 FUZZ_STORAGE_API_SRCS := confignode/api_storage.c confignode/api_pairs.c \
 	confignode/api_volumes.c confignode/api_storage_node.c \
 	confignode/db_storage.c confignode/storage_logic.c confignode/size_units.c \
-	confignode/gen_drbd.c lib/agent/storage_msg.c
+	confignode/gen_drbd.c confignode/storage_wait.c lib/agent/storage_msg.c
 FUZZ_SRCS_nimbusd_report += $(FUZZ_STORAGE_API_SRCS)
 FUZZ_SRCS_storage_api := $(FUZZ_SRCS_nimbusd_report)
 FUZZ_LIBS_storage_api := -lsqlite3 -ljansson
@@ -53,6 +53,11 @@ FUZZ_SRCS_storage_msg := lib/agent/storage_msg.c
 FUZZ_LIBS_storage_msg := -ljansson
 FUZZ_SRCS_storage_disks := storagenode/agent/disks.c
 FUZZ_INC_storage_disks  := -Istoragenode/agent
+FUZZ_SRCS_storage_procdrbd := storagenode/agent/procdrbd.c lib/agent/storage_msg.c
+FUZZ_INC_storage_procdrbd  := -Istoragenode/agent
+FUZZ_LIBS_storage_procdrbd := -ljansson
+FUZZ_SRCS_storage_agent := storagenode/agent/http.c storagenode/agent/lvs.c
+FUZZ_INC_storage_agent  := -Istoragenode/agent
 
 # ------------------------------------------------------------------------------
 ALL_FUZZERS := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "../../confignode/api.h"
+#include "../../confignode/storage_wait.h"
 #include "agent/storage_msg.h"
 #include "log.h"
 
@@ -533,6 +534,106 @@ static void test_state_and_fence(void **state)
 	assert_string_equal(vol_state(f, "vol1"), "failed");
 }
 
+/* Long-poll: GET /v1/storage/desired/MAC/GEN is held while the node's
+ * generation is GEN, answered when a change bumps it or the hold runs out;
+ * an agent that is behind, a bad GEN or a wrong source address are
+ * answered at once. */
+static int64_t mono_now;
+static int64_t fake_mono(void)
+{
+	return mono_now;
+}
+
+struct later {
+	int calls;
+	struct api_response resp;
+};
+
+static void on_later(void *arg, struct api_response *resp)
+{
+	struct later *l = arg;
+
+	l->calls++;
+	l->resp = *resp;
+}
+
+static int held_get(struct fx *f, uint32_t peer, const char *path, struct later *l,
+		    json_t **reply)
+{
+	struct api_request rq = { .origin = API_REPORT, .method = "GET", .path = path,
+				  .peer_ip = peer, .reply_later = on_later, .reply_arg = l };
+	struct api_response resp = { 0 };
+
+	api_handle(&f->ctx, &rq, &resp);
+	if (reply)
+		*reply = resp.body;
+	else
+		json_decref(resp.body);
+	return resp.status;
+}
+
+static void test_long_poll(void **state)
+{
+	static struct storage_wait sw;
+	struct fx *f = *state;
+	struct later l1 = { 0 }, l2 = { 0 };
+	json_t *r = NULL;
+
+	memset(&sw, 0, sizeof(sw));
+	f->ctx.swait = &sw;
+	f->ctx.now_ms = fake_mono;
+	mono_now = 1000;
+	/* sn1 has generation 1: /1 is held, /0 answered at once */
+	assert_int_equal(held_get(f, IP(11), "/v1/storage/desired/52:54:00:aa:00:01/1", &l1, NULL),
+			 API_PENDING);
+	assert_int_equal(held_get(f, IP(11), "/v1/storage/desired/52:54:00:aa:00:01/0", &l2, &r),
+			 200);
+	assert_int_equal(json_integer_value(json_object_get(r, "generation")), 1);
+	json_decref(r);
+	/* only the node itself, from its own address, may wait */
+	assert_int_equal(held_get(f, IP(99), "/v1/storage/desired/52:54:00:aa:00:01/1", &l2, NULL),
+			 403);
+	assert_int_equal(held_get(f, IP(11), "/v1/storage/desired/52:54:00:aa:00:01/x", &l2, NULL),
+			 400);
+	assert_int_equal(held_get(f, IP(11), "/v1/storage/desired/52:54:00:aa:00:01/-1", &l2, NULL),
+			 400);
+	assert_int_equal(held_get(f, IP(11), "/v1/storage/desired/52:54:00:aa:00:01/1/2", &l2, NULL),
+			 404);
+	assert_int_equal(l2.calls, 0);
+	/* nothing changed: still held */
+	assert_int_equal(api_storage_wait_run(&f->ctx, false), 0);
+	assert_int_equal(api_storage_wait_timeout_ms(&f->ctx), SWAIT_HOLD_MS);
+	assert_int_equal(l1.calls, 0);
+	/* a pair with sn1 bumps its generation: the waiter gets the new state */
+	ADMIN_OK("POST", "/v1/pairs", "{\"name\":\"p1\",\"nodes\":[\"sn1\",\"sn2\"]}", 201);
+	assert_int_equal(api_storage_wait_run(&f->ctx, false), 1);
+	assert_int_equal(l1.calls, 1);
+	assert_int_equal(l1.resp.status, 200);
+	assert_true(json_integer_value(json_object_get(l1.resp.body, "generation")) > 1);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(l1.resp.body, "pair"),
+								"name")), "p1");
+	json_decref(l1.resp.body);
+	/* the hold runs out: the same generation again */
+	memset(&l1, 0, sizeof(l1));
+	assert_int_equal(held_get(f, IP(12), "/v1/storage/desired/52:54:00:aa:00:02/2", &l1, NULL),
+			 API_PENDING);
+	mono_now += SWAIT_HOLD_MS - 1;
+	assert_int_equal(api_storage_wait_run(&f->ctx, false), 0);
+	mono_now += 1;
+	assert_int_equal(api_storage_wait_run(&f->ctx, false), 1);
+	assert_int_equal(l1.calls, 1);
+	assert_int_equal(json_integer_value(json_object_get(l1.resp.body, "generation")), 2);
+	json_decref(l1.resp.body);
+	/* a shutdown answers every held request */
+	memset(&l1, 0, sizeof(l1));
+	assert_int_equal(held_get(f, IP(12), "/v1/storage/desired/52:54:00:aa:00:02/2", &l1, NULL),
+			 API_PENDING);
+	assert_int_equal(api_storage_wait_run(&f->ctx, true), 1);
+	assert_int_equal(l1.resp.status, 200);
+	json_decref(l1.resp.body);
+	assert_int_equal(api_storage_wait_timeout_ms(&f->ctx), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -540,6 +641,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_volumes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_node_endpoints, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_state_and_fence, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_long_poll, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,178 @@
+#include "volume_fsm.h"
+
+#include <string.h>
+
+static void say(const char **why, const char *s)
+{
+	if (why)
+		*why = s;
+}
+
+static bool resyncing(enum smsg_drbd_conn c)
+{
+	return c == SMSG_CONN_SYNCSOURCE || c == SMSG_CONN_SYNCTARGET ||
+	       c == SMSG_CONN_PAUSEDSYNCS || c == SMSG_CONN_PAUSEDSYNCT ||
+	       c == SMSG_CONN_STARTINGSYNCS || c == SMSG_CONN_STARTINGSYNCT ||
+	       c == SMSG_CONN_WFBITMAPS || c == SMSG_CONN_WFBITMAPT || c == SMSG_CONN_WFSYNCUUID;
+}
+
+static enum vol_action snapshot_next(const struct smsg_want_volume *w, const struct vol_have *h,
+				     const char **why)
+{
+	if (h->exported && !w->export) {
+		say(why, "export not wanted");
+		return VA_UNEXPORT;
+	}
+	if (!h->lv) {
+		say(why, "no snapshot LV");
+		return VA_SNAP_CREATE;
+	}
+	if (w->export && !h->exported) {
+		say(why, "snapshot ready");
+		return VA_EXPORT;
+	}
+	say(why, w->export ? "exported read-only" : "kept, not exported");
+	return VA_NONE;
+}
+
+/* Internal meta-data at the LV's end takes the device's size down by its
+ * bitmap (one bit per 4 KiB), the activity log (32 KiB) and superblock, in
+ * DRBD's alignment: this much below the LV's size is not a grown LV. */
+static uint64_t md_room(uint64_t lv_size)
+{
+	return lv_size / 32768 + (1ULL << 20);
+}
+
+enum vol_action vol_next(const struct smsg_want_volume *w, const struct vol_have *h, bool first,
+			 const char **why)
+{
+	if (w->kind == SMSG_VOLUME_SNAPSHOT)
+		return snapshot_next(w, h, why);
+
+	/* 1. Withdraw what must not be served: a stale copy must never answer
+	 * an initiator, and a fenced node leaves the volume to its peer. */
+	if (h->exported) {
+		if (!w->export) {
+			say(why, "export not wanted");
+			return VA_UNEXPORT;
+		}
+		if (h->fenced) {
+			say(why, "lost the fence");
+			return VA_UNEXPORT;
+		}
+		if (!h->drbd || h->disk != SMSG_DSK_UPTODATE || h->role != SMSG_ROLE_PRIMARY) {
+			say(why, "local disk not UpToDate or not primary");
+			return VA_UNEXPORT;
+		}
+	}
+	/* 2. The backing LV, at least as large as wanted. */
+	if (!h->lv) {
+		say(why, "no LV");
+		return VA_LV_CREATE;
+	}
+	if (h->lv_size < w->size_bytes) {
+		say(why, "LV smaller than wanted");
+		return VA_LV_EXTEND;
+	}
+	/* 3. The resource file, meta-data, the resource up. */
+	if (!h->res_current) {
+		say(why, "resource file differs");
+		return VA_WRITE_RES;
+	}
+	if (!h->md) {
+		say(why, "no DRBD meta-data");
+		return VA_CREATE_MD;
+	}
+	if (!h->drbd) {
+		say(why, "resource down");
+		return VA_UP;
+	}
+	if (h->conn == SMSG_CONN_STANDALONE) {
+		/* A changed resource file or a refused handshake: adjust
+		 * applies the file and connects again. After a split brain
+		 * with two primaries DRBD stays StandAlone by policy
+		 * (after-sb-2pri disconnect): adjust retries, an operator
+		 * decides (docs/storage.md). */
+		say(why, "StandAlone: connect again");
+		return VA_ADJUST;
+	}
+	/* 4. A new blank volume: both halves Inconsistent and connected. The
+	 * first member declares its (zero) data current without a sync. */
+	if (h->conn == SMSG_CONN_CONNECTED && h->disk == SMSG_DSK_INCONSISTENT &&
+	    h->peer_disk == SMSG_DSK_INCONSISTENT) {
+		if (first) {
+			say(why, "new volume: skip the initial sync");
+			return VA_NEW_UUID;
+		}
+		say(why, "new volume: waiting for the peer to clear the bitmap");
+		return VA_NONE;
+	}
+	if (h->disk == SMSG_DSK_INCONSISTENT && !resyncing(h->conn)) {
+		say(why, "Inconsistent: waiting for the peer");
+		return VA_NONE;
+	}
+	/* 5. Primary: with good data, or as a resync target (DRBD reads
+	 * through to the peer's UpToDate copy meanwhile). */
+	if (h->role != SMSG_ROLE_PRIMARY &&
+	    (h->disk == SMSG_DSK_UPTODATE ||
+	     (h->disk == SMSG_DSK_INCONSISTENT && h->conn == SMSG_CONN_SYNCTARGET))) {
+		say(why, "secondary");
+		return VA_PRIMARY;
+	}
+	/* 6. Grow the device once the LV has grown (DRBD needs the peer
+	 * connected for an online resize). */
+	if (h->drbd_size && h->drbd_size + md_room(h->lv_size) < h->lv_size &&
+	    h->conn == SMSG_CONN_CONNECTED) {
+		say(why, "DRBD device smaller than the LV");
+		return VA_RESIZE;
+	}
+	/* 7. Export only an UpToDate primary, not fenced, when wanted. */
+	if (w->export && !h->exported && !h->fenced && h->role == SMSG_ROLE_PRIMARY &&
+	    h->disk == SMSG_DSK_UPTODATE) {
+		say(why, "ready");
+		return VA_EXPORT;
+	}
+	if (resyncing(h->conn))
+		say(why, "resyncing");
+	else if (h->fenced)
+		say(why, "fenced: waiting for a resync");
+	else if (h->exported)
+		say(why, h->conn == SMSG_CONN_CONNECTED ? "exported" : "exported, peer away");
+	else if (!w->export)
+		say(why, "kept, not exported");
+	else
+		say(why, "waiting");
+	return VA_NONE;
+}
+
+enum vol_action vol_next_removal(const struct vol_have *h)
+{
+	if (h->exported)
+		return VA_UNEXPORT;
+	if (h->drbd)
+		return VA_DOWN;
+	if (h->lv)
+		return VA_LV_REMOVE;
+	return VA_NONE;
+}
+
+bool vol_first_member(const struct smsg_desired *d)
+{
+	return d->pair[0] && strcmp(d->node, d->peer) < 0;
+}
+
+const char *vol_action_name(enum vol_action a)
+{
+	static const char *const names[] = {
+		[VA_NONE] = "none", [VA_UNEXPORT] = "unexport", [VA_LV_CREATE] = "lv-create",
+		[VA_SNAP_CREATE] = "snapshot-create", [VA_LV_EXTEND] = "lv-extend",
+		[VA_WRITE_RES] = "write-resource", [VA_CREATE_MD] = "create-md", [VA_UP] = "up",
+		[VA_ADJUST] = "adjust", [VA_NEW_UUID] = "new-current-uuid", [VA_PRIMARY] = "primary",
+		[VA_RESIZE] = "resize", [VA_EXPORT] = "export", [VA_DOWN] = "down",
+		[VA_LV_REMOVE] = "lv-remove",
+	};
+
+	if ((unsigned)a >= sizeof(names) / sizeof(names[0]) || !names[a])
+		return "?";
+	return names[a];
+}

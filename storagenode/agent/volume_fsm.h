@@ -1,0 +1,71 @@
+/* The agent's per-volume state machine: given what nimbusd wants for one
+ * volume and what the node has (probed: LVM, the resource file,
+ * /proc/drbd, aoetd's exports), the one next step. Pure: no I/O, no
+ * clock; the event loop runs the step as a child process, probes again and
+ * asks again, until the answer is VA_NONE. Table-tested in
+ * tests/unit/test_storage_volume_fsm.c; docs/storage.md explains each
+ * step and state to an operator.
+ *
+ * Safety comes first in the order of the rules: an export that must not be
+ * (export not wanted, local disk not UpToDate, fenced) is withdrawn before
+ * anything else is looked at. */
+#ifndef NIMBUS_STORAGE_VOLUME_FSM_H
+#define NIMBUS_STORAGE_VOLUME_FSM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "agent/storage_msg.h"
+
+enum vol_action {
+	VA_NONE = 0,        /* converged, or waiting for the peer / a resync */
+	VA_UNEXPORT,        /* aoetd config without it, reload */
+	VA_LV_CREATE,       /* lvcreate -V SIZE -T VG/POOL -n NAME */
+	VA_SNAP_CREATE,     /* lvcreate -s VG/ORIGIN -n NAME, activated */
+	VA_LV_EXTEND,       /* lvextend -L SIZE VG/NAME */
+	VA_WRITE_RES,       /* the desired resource file to /etc/drbd.d/NAME.res, atomically */
+	VA_CREATE_MD,       /* drbdadm create-md --force NAME (a new LV only) */
+	VA_UP,              /* drbdadm up NAME */
+	VA_ADJUST,          /* drbdadm adjust NAME (StandAlone: connect again) */
+	VA_NEW_UUID,        /* drbdadm new-current-uuid --clear-bitmap NAME: skip the initial sync */
+	VA_PRIMARY,         /* drbdadm primary NAME */
+	VA_RESIZE,          /* drbdadm resize NAME */
+	VA_EXPORT,          /* aoetd config with it, reload */
+	VA_DOWN,            /* drbdadm down NAME (a volume no longer wanted) */
+	VA_LV_REMOVE,       /* lvremove -f VG/NAME */
+};
+
+/* What the node has for one volume. */
+struct vol_have {
+	bool lv;                    /* the LV exists */
+	uint64_t lv_size;           /* bytes */
+	bool res_current;           /* /etc/drbd.d/NAME.res holds the desired text */
+	bool md;                    /* DRBD meta-data on the LV (created, or found) */
+	bool drbd;                  /* the minor is configured (listed in /proc/drbd) */
+	uint64_t drbd_size;         /* bytes the DRBD device offers (0: unknown) */
+	enum smsg_drbd_conn conn;
+	enum smsg_drbd_role role;
+	enum smsg_drbd_disk disk, peer_disk;
+	bool exported;              /* in aoetd's config as loaded */
+	bool fenced;                /* the fence-peer handler lost: no export until UpToDate after a resync */
+};
+
+/* vol_next: the next step for a volume nimbusd wants (w). first: this node
+ * is the one of the pair that clears the bitmap of a new blank volume
+ * (vol_first_member). why (may be NULL) gets a short reason for the log
+ * and the observed state ("waiting for the peer", "resyncing"). */
+enum vol_action vol_next(const struct smsg_want_volume *w, const struct vol_have *h, bool first,
+			 const char **why);
+
+/* vol_next_removal: the next step for a volume the node has and nimbusd no
+ * longer lists: unexport, down, remove the LV. */
+enum vol_action vol_next_removal(const struct vol_have *h);
+
+/* vol_first_member: which node of a pair runs new-current-uuid, decided
+ * from the desired message alone so both nodes agree without talking:
+ * the one whose name sorts first. */
+bool vol_first_member(const struct smsg_desired *d);
+
+const char *vol_action_name(enum vol_action a);
+
+#endif

@@ -1,0 +1,182 @@
+/* Unit tests of the agent's per-volume state machine
+ * (storagenode/agent/volume_fsm.c): given desired and probed state, the
+ * next step - a new volume from nothing to exported, a node restarting,
+ * a resync, a fence, a grow, a removal, snapshots. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "volume_fsm.h"
+
+#define MIB (1024ULL * 1024)
+
+#define P   SMSG_ROLE_PRIMARY
+#define S   SMSG_ROLE_SECONDARY
+#define UTD SMSG_DSK_UPTODATE
+#define INC SMSG_DSK_INCONSISTENT
+#define OUT SMSG_DSK_OUTDATED
+#define DUN SMSG_DSK_DUNKNOWN
+#define CON SMSG_CONN_CONNECTED
+#define WFC SMSG_CONN_WFCONNECTION
+#define SA  SMSG_CONN_STANDALONE
+#define SYT SMSG_CONN_SYNCTARGET
+#define SYS SMSG_CONN_SYNCSOURCE
+
+/* An LV of 64 MiB with its resource up, as after create-md + up. */
+#define UPH(c, r, d, pd) { .lv = true, .lv_size = 64 * MIB, .res_current = true, .md = true, \
+			   .drbd = true, .drbd_size = 64 * MIB - 4096, .conn = (c), .role = (r), \
+			   .disk = (d), .peer_disk = (pd) }
+
+struct fcase {
+	const char *what;
+	bool export;
+	bool first;
+	struct vol_have h;
+	enum vol_action want;
+};
+
+static void test_next(void **state)
+{
+	static const struct fcase cases[] = {
+		/* A new volume on the first member, step by step. */
+		{ "nothing yet", true, true, { 0 }, VA_LV_CREATE },
+		{ "LV too small", true, true, { .lv = true, .lv_size = 32 * MIB }, VA_LV_EXTEND },
+		{ "LV, no resource file", true, true, { .lv = true, .lv_size = 64 * MIB }, VA_WRITE_RES },
+		{ "resource file, no meta-data", true, true,
+		  { .lv = true, .lv_size = 64 * MIB, .res_current = true }, VA_CREATE_MD },
+		{ "meta-data, resource down", true, true,
+		  { .lv = true, .lv_size = 64 * MIB, .res_current = true, .md = true }, VA_UP },
+		{ "up, peer not there yet", true, true, UPH(WFC, S, INC, DUN), VA_NONE },
+		{ "connected, both Inconsistent, first member", true, true, UPH(CON, S, INC, INC), VA_NEW_UUID },
+		{ "connected, both Inconsistent, second member", true, false, UPH(CON, S, INC, INC), VA_NONE },
+		{ "UpToDate secondary", true, false, UPH(CON, S, UTD, UTD), VA_PRIMARY },
+		{ "UpToDate primary, not exported", true, false, UPH(CON, P, UTD, UTD), VA_EXPORT },
+		{ "exported, converged", true, false,
+		  { .lv = true, .lv_size = 64 * MIB, .res_current = true, .md = true, .drbd = true,
+		    .drbd_size = 64 * MIB, .conn = CON, .role = P, .disk = UTD, .peer_disk = UTD,
+		    .exported = true }, VA_NONE },
+		/* Export rules. */
+		{ "export not wanted", false, false, UPH(CON, P, UTD, UTD), VA_NONE },
+		{ "exported but no longer wanted", false, false,
+		  { .lv = true, .lv_size = 64 * MIB, .res_current = true, .md = true, .drbd = true,
+		    .conn = CON, .role = P, .disk = UTD, .peer_disk = UTD, .exported = true }, VA_UNEXPORT },
+		{ "exported, disk went Outdated", true, false,
+		  { .lv = true, .lv_size = 64 * MIB, .res_current = true, .md = true, .drbd = true,
+		    .conn = SA, .role = P, .disk = OUT, .peer_disk = DUN, .exported = true }, VA_UNEXPORT },
+		{ "exported, fenced (handler lost)", true, false,
+		  { .lv = true, .lv_size = 64 * MIB, .res_current = true, .md = true, .drbd = true,
+		    .conn = WFC, .role = P, .disk = UTD, .peer_disk = DUN, .exported = true,
+		    .fenced = true }, VA_UNEXPORT },
+		{ "exported, resource went down", true, false,
+		  { .lv = true, .lv_size = 64 * MIB, .res_current = true, .md = true, .exported = true },
+		  VA_UNEXPORT },
+		{ "fenced, UpToDate: still no export", true, false,
+		  { .lv = true, .lv_size = 64 * MIB, .res_current = true, .md = true, .drbd = true,
+		    .conn = WFC, .role = P, .disk = UTD, .peer_disk = DUN, .fenced = true }, VA_NONE },
+		{ "peer lost, UpToDate, exported: serve on", true, false,
+		  { .lv = true, .lv_size = 64 * MIB, .res_current = true, .md = true, .drbd = true,
+		    .conn = WFC, .role = P, .disk = UTD, .peer_disk = OUT, .exported = true }, VA_NONE },
+		/* A node coming back: its copy is behind. */
+		{ "restarted: LV and meta-data found, resource down", true, false,
+		  { .lv = true, .lv_size = 64 * MIB, .res_current = true, .md = true }, VA_UP },
+		{ "restarted: Outdated, waiting to connect", true, false, UPH(WFC, S, OUT, DUN), VA_NONE },
+		{ "resync target, secondary: primary during the sync", true, false, UPH(SYT, S, INC, UTD), VA_PRIMARY },
+		{ "resync target, primary: no export yet", true, false, UPH(SYT, P, INC, UTD), VA_NONE },
+		{ "resync source, exported: keep serving", true, false,
+		  { .lv = true, .lv_size = 64 * MIB, .res_current = true, .md = true, .drbd = true,
+		    .drbd_size = 64 * MIB, .conn = SYS, .role = P, .disk = UTD, .peer_disk = INC,
+		    .exported = true }, VA_NONE },
+		{ "resync done: export again", true, false, UPH(CON, P, UTD, UTD), VA_EXPORT },
+		{ "StandAlone (refused handshake): adjust", true, false, UPH(SA, S, OUT, DUN), VA_ADJUST },
+		{ "Inconsistent alone: wait", true, true, UPH(WFC, S, INC, DUN), VA_NONE },
+		/* Grow. */
+		{ "grown: resource file first", true, false,
+		  { .lv = true, .lv_size = 32 * MIB, .res_current = true, .md = true, .drbd = true,
+		    .conn = CON, .role = P, .disk = UTD, .peer_disk = UTD, .exported = true }, VA_LV_EXTEND },
+		{ "LV grown, DRBD not yet", true, false,
+		  { .lv = true, .lv_size = 64 * MIB, .res_current = true, .md = true, .drbd = true,
+		    .drbd_size = 32 * MIB, .conn = CON, .role = P, .disk = UTD, .peer_disk = UTD,
+		    .exported = true }, VA_RESIZE },
+		{ "LV grown, peer away: resize waits", true, false,
+		  { .lv = true, .lv_size = 64 * MIB, .res_current = true, .md = true, .drbd = true,
+		    .drbd_size = 32 * MIB, .conn = WFC, .role = P, .disk = UTD, .peer_disk = DUN,
+		    .exported = true }, VA_NONE },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const struct fcase *c = &cases[i];
+		struct smsg_want_volume w = { .name = "vol1", .kind = SMSG_VOLUME_PLAIN,
+					      .size_bytes = 64 * MIB, .export = c->export };
+		const char *why = NULL;
+		enum vol_action a = vol_next(&w, &c->h, c->first, &why);
+
+		if (a != c->want)
+			fail_msg("%s: %s (%s), want %s", c->what, vol_action_name(a), why ? why : "-",
+				 vol_action_name(c->want));
+		if (!why || !*why)
+			fail_msg("%s: no reason given", c->what);
+	}
+}
+
+static void test_snapshot(void **state)
+{
+	struct smsg_want_volume w = { .name = "s1", .kind = SMSG_VOLUME_SNAPSHOT, .origin = "vol1",
+				      .size_bytes = 64 * MIB, .export = true };
+	struct vol_have h = { 0 };
+
+	(void)state;
+	assert_int_equal(vol_next(&w, &h, true, NULL), VA_SNAP_CREATE);
+	h.lv = true;
+	h.lv_size = 64 * MIB;
+	assert_int_equal(vol_next(&w, &h, true, NULL), VA_EXPORT);
+	h.exported = true;
+	assert_int_equal(vol_next(&w, &h, true, NULL), VA_NONE);
+	w.export = false;
+	assert_int_equal(vol_next(&w, &h, true, NULL), VA_UNEXPORT);
+}
+
+static void test_removal(void **state)
+{
+	struct vol_have h = { .lv = true, .drbd = true, .exported = true };
+
+	(void)state;
+	assert_int_equal(vol_next_removal(&h), VA_UNEXPORT);
+	h.exported = false;
+	assert_int_equal(vol_next_removal(&h), VA_DOWN);
+	h.drbd = false;
+	assert_int_equal(vol_next_removal(&h), VA_LV_REMOVE);
+	h.lv = false;
+	assert_int_equal(vol_next_removal(&h), VA_NONE);
+}
+
+static void test_first_member(void **state)
+{
+	struct smsg_desired a = { .node = "sn1", .pair = "p1", .peer = "sn2" };
+	struct smsg_desired b = { .node = "sn2", .pair = "p1", .peer = "sn1" };
+	struct smsg_desired none = { .node = "sn1" };
+
+	(void)state;
+	assert_true(vol_first_member(&a));
+	assert_false(vol_first_member(&b));
+	assert_false(vol_first_member(&none));
+	for (int i = VA_NONE; i <= VA_LV_REMOVE; i++)
+		assert_string_not_equal(vol_action_name((enum vol_action)i), "?");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_next),
+		cmocka_unit_test(test_snapshot),
+		cmocka_unit_test(test_removal),
+		cmocka_unit_test(test_first_member),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
