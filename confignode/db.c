@@ -434,7 +434,7 @@ int db_node_list(struct db *db, struct db_node **out, size_t *n)
 	return rc;
 }
 
-int db_node_count_image(struct db *db, const char *image, char *names, size_t len)
+int db_i_names(struct db *db, const char *sql, const char *key, char *names, size_t len)
 {
 	sqlite3_stmt *st;
 	size_t used = 0;
@@ -442,9 +442,9 @@ int db_node_count_image(struct db *db, const char *image, char *names, size_t le
 
 	if (names && len)
 		names[0] = '\0';
-	if (prepare(db, "SELECT name FROM nodes WHERE image=? ORDER BY name", &st) < 0)
+	if (prepare(db, sql, &st) < 0)
 		return -EIO;
-	sqlite3_bind_text(st, 1, image, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *n = (const char *)sqlite3_column_text(st, 0);
 
@@ -460,7 +460,13 @@ int db_node_count_image(struct db *db, const char *image, char *names, size_t le
 		}
 	}
 	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? count : -EIO;
+	return rc == SQLITE_DONE ? count : db_err(db, sql);
+}
+
+int db_node_count_image(struct db *db, const char *image, char *names, size_t len)
+{
+	return db_i_names(db, "SELECT name FROM nodes WHERE image=? ORDER BY name", image,
+			  names, len);
 }
 
 int db_node_set_report(struct db *db, const char *name, const char *json)

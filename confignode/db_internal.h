@@ -57,6 +57,10 @@ int db_i_exec(struct db *db, const char *sql);
 int db_i_prepare(struct db *db, const char *sql, sqlite3_stmt **st);
 int db_i_step_done(struct db *db, sqlite3_stmt *st, int want_change);
 void db_i_copy_col(char *dst, size_t len, sqlite3_stmt *st, int col);
+/* Runs sql (one text parameter, key; one column of names) and returns how
+ * many rows it gave, their names comma-separated in names when not NULL
+ * (", ..." when they do not fit), or -EIO. */
+int db_i_names(struct db *db, const char *sql, const char *key, char *names, size_t len);
 int db_i_list_rows(struct db *db, sqlite3_stmt *st, size_t sz,
 		   int (*read)(struct db *, sqlite3_stmt *, void *), const char *what,
 		   void **arr, size_t *n);

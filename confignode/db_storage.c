@@ -275,25 +275,8 @@ int db_volume_delete(struct db *db, const char *name)
 
 int db_volume_snapshots(struct db *db, const char *origin, char *names, size_t len)
 {
-	sqlite3_stmt *st;
-	size_t used = 0;
-	int rc, count = 0;
-
-	if (names && len)
-		names[0] = '\0';
-	if (db_i_prepare(db, "SELECT name FROM volumes WHERE origin=? ORDER BY name", &st) < 0)
-		return -EIO;
-	bind_text(st, 1, origin);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *s = (const char *)sqlite3_column_text(st, 0);
-
-		count++;
-		if (names && s && used + strlen(s) + 8 < len)
-			used += (size_t)snprintf(names + used, len - used, "%s%s",
-						 count > 1 ? ", " : "", s);
-	}
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? count : db_i_err(db, "listing snapshots");
+	return db_i_names(db, "SELECT name FROM volumes WHERE origin=? ORDER BY name", origin,
+			  names, len);
 }
 
 /* --- observed state and generations ------------------------------------ */
