@@ -494,6 +494,18 @@ static int apply_config(struct daemon *d, struct aoetd_config *cfg,
 			old->cfg.line = e->line;
 			ex = old;
 			kept++;
+			/* The same line, but the device may have grown (a
+			 * volume grown under a running export): initiators see
+			 * the new size at their next identify. */
+			if (backing_resize(&old->cfg, &old->b, msg, sizeof(msg)) != 0)
+				log_warn("export %u.%u: size not rechecked: %s",
+					 e->shelf, e->slot, msg);
+			else if (old->t.sectors != old->b.sectors) {
+				log_info("export %u.%u: size now %llu sectors",
+					 e->shelf, e->slot,
+					 (unsigned long long)old->b.sectors);
+				old->t.sectors = old->b.sectors;
+			}
 		} else if (old) {
 			/* Counters describe the disk's history: keep them. */
 			ex->t.stats = old->t.stats;

@@ -2,8 +2,9 @@
 # aoetd_reload.sh - SIGHUP re-reads the configuration file: a new export
 # appears, a removed one goes silent, and the unchanged one keeps serving
 # during the reload (a verify loop runs across it without a failure) and
-# keeps its run-time state. A changed line takes effect; a broken file is
-# refused and the running exports stay.
+# keeps its run-time state. A changed line takes effect; an unchanged line
+# whose backing file grew serves the new size; a broken file is refused and
+# the running exports stay.
 # timeout: 180
 . "${NIMBUS_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/lab.sh"
 lab_init
@@ -88,3 +89,13 @@ check "broken file: aoetd still running" kill -0 "$apid"
 check "broken file: e6.1 was not added" expect 5 "no answer" bench config read -t 6.1 $quick
 check "broken file: e6.0 still serves" expect 0 "" bench verify -t 6.0 --pattern 60
 check "broken file: the error is logged with its line" grep -q "70000" "$LAB_DIR/aoetd.log"
+
+cp "$conf.good" "$conf"
+# An unchanged line whose backing file grew (a volume grown under its
+# export): the reload takes the new size, the data stays.
+truncate -s 12M "$LAB_DIR/d0.img"
+kill -HUP "$apid"
+grown() { bench identify -t 6.0 | grep -q ' sectors=24576 '; }
+check "grown backing file: e6.0 identifies with the new size after the reload" lab_wait 10 grown
+check "grown backing file: the size change is logged" grep -q "export 6.0: size now 24576 sectors" "$LAB_DIR/aoetd.log"
+check "grown backing file: e6.0 data intact" expect 0 "" bench verify -t 6.0 --pattern 60 --count 16384
