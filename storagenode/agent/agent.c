@@ -38,6 +38,7 @@ struct vmem {
 	bool fenced;          /* the fence-peer handler lost: no export */
 	bool cfg_in;          /* in the aoetd config being loaded */
 	bool exported;        /* in the aoetd config as loaded */
+	uint64_t exp_size;    /* the DRBD device's size when exported */
 	char error[SMSG_DETAIL_MAX];
 	const char *why;
 	int64_t retry_at;
@@ -460,7 +461,15 @@ static void decide(struct agent *a)
 			if (!m)
 				continue;
 			probe_have(a, w, w->name, m, &h);
+			if (w->kind == SMSG_VOLUME_PLAIN &&
+			    vol_export_resized(&m->exp_size, m->exported, h.drbd_size)) {
+				log_info("volume %s: device now %llu bytes: aoetd reloads", w->name,
+					 (unsigned long long)h.drbd_size);
+				a->reload_needed = true;
+			}
 			act = vol_next(w, &h, first, &m->why);
+			if (act == VA_EXPORT)
+				m->exp_size = h.drbd_size;
 			if (act == VA_NONE) {
 				if (strcmp(m->why, "exported") != 0 && strcmp(m->why, "kept, not exported") != 0 &&
 				    strcmp(m->why, "exported read-only") != 0)

@@ -161,6 +161,22 @@ bool vol_first_member(const struct smsg_desired *d)
 	return d->pair[0] && strcmp(d->node, d->peer) < 0;
 }
 
+bool vol_export_resized(uint64_t *seen, bool exported, uint64_t dev_size)
+{
+	if (!exported) {
+		*seen = 0;
+		return false;
+	}
+	if (dev_size == 0 || *seen == dev_size)
+		return false;
+	if (*seen == 0) {
+		*seen = dev_size;
+		return false;
+	}
+	*seen = dev_size;
+	return true;
+}
+
 const char *vol_action_name(enum vol_action a)
 {
 	static const char *const names[] = {

@@ -66,6 +66,13 @@ enum vol_action vol_next_removal(const struct vol_have *h);
  * the one whose name sorts first. */
 bool vol_first_member(const struct smsg_desired *d);
 
+/* vol_export_resized: whether aoetd must reload to serve the device's new
+ * size (a volume grown under its export: aoetd rereads a kept export's size
+ * only at a reload). *seen is the size the export was made with (0: not
+ * known; then taken as it is), kept up to date; an export withdrawn forgets
+ * it. */
+bool vol_export_resized(uint64_t *seen, bool exported, uint64_t dev_size);
+
 const char *vol_action_name(enum vol_action a);
 
 #endif

@@ -169,6 +169,24 @@ static void test_first_member(void **state)
 		assert_string_not_equal(vol_action_name((enum vol_action)i), "?");
 }
 
+/* A grown device under a running export: one reload per size change. */
+static void test_export_resized(void **state)
+{
+	uint64_t seen = 64 << 20;
+
+	(void)state;
+	assert_false(vol_export_resized(&seen, true, 64 << 20));
+	assert_false(vol_export_resized(&seen, true, 0));        /* size unknown: no change */
+	assert_int_equal(seen, 64 << 20);
+	assert_true(vol_export_resized(&seen, true, 96 << 20));
+	assert_int_equal(seen, 96 << 20);
+	assert_false(vol_export_resized(&seen, true, 96 << 20)); /* once */
+	assert_false(vol_export_resized(&seen, false, 128 << 20)); /* withdrawn: forgotten */
+	assert_int_equal(seen, 0);
+	assert_false(vol_export_resized(&seen, true, 128 << 20)); /* unknown: taken as it is */
+	assert_int_equal(seen, 128 << 20);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -176,6 +194,7 @@ int main(void)
 		cmocka_unit_test(test_snapshot),
 		cmocka_unit_test(test_removal),
 		cmocka_unit_test(test_first_member),
+		cmocka_unit_test(test_export_resized),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
