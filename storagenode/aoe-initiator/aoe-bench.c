@@ -47,7 +47,15 @@ static const char usage_text[] =
 "      --offset SECTORS     first sector (default 0)\n"
 "      --count SECTORS      sectors to transfer (default: to the end)\n"
 "      --pattern SEED       pattern seed for write/verify (default 0)\n"
-"      --input FILE         write: data from FILE instead of the pattern\n"
+"      --input FILE         write: data from FILE instead of the pattern;\n"
+"                           the range defaults to FILE's size (rounded up\n"
+"                           to a sector, the tail zero-filled)\n"
+"      --sparse             write --input: skip requests whose data is all\n"
+"                           zeros (for a target known to read zeros, e.g. a\n"
+"                           new thin volume)\n"
+"      --progress           read/write: print 'progress BYTES TOTAL' on\n"
+"                           stdout at every whole percent (for a parent\n"
+"                           reporting progress)\n"
 "      --output FILE        read: store the data in FILE\n"
 "      --seconds N          duration of throughput and raw runs (default 5)\n"
 "      --qd N               outstanding requests (default and maximum:\n"
@@ -97,7 +105,7 @@ static const struct command commands[] = {
 enum {
 	OPT_MAC = 256, OPT_OFFSET, OPT_COUNT, OPT_PATTERN, OPT_INPUT,
 	OPT_OUTPUT, OPT_SECONDS, OPT_QD, OPT_SIZE, OPT_TIMEOUT, OPT_RETRIES,
-	OPT_WAIT, OPT_LBA28, OPT_ONCE,
+	OPT_WAIT, OPT_LBA28, OPT_ONCE, OPT_SPARSE, OPT_PROGRESS,
 };
 
 static int num_opt(const char *name, const char *val, uint64_t max,
@@ -130,6 +138,8 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "wait", required_argument, NULL, OPT_WAIT },
 		{ "lba28", no_argument, NULL, OPT_LBA28 },
 		{ "once", no_argument, NULL, OPT_ONCE },
+		{ "sparse", no_argument, NULL, OPT_SPARSE },
+		{ "progress", no_argument, NULL, OPT_PROGRESS },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
@@ -200,6 +210,8 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		case OPT_LBA28: o->lba28 = true; break;
 		case OPT_ONCE: o->once = true; break;
+		case OPT_SPARSE: o->sparse = true; break;
+		case OPT_PROGRESS: o->progress = true; break;
 		case 'q': o->quiet = true; break;
 		case 'h':
 			fputs(usage_text, stdout);

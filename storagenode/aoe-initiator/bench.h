@@ -43,6 +43,8 @@ struct opts {
 	uint64_t wait_ms;
 	bool lba28;
 	bool once;          /* seq-read/seq-write: one pass, no wrap */
+	bool sparse;        /* write --input: skip all-zero requests */
+	bool progress;      /* read/write: "progress DONE TOTAL" lines */
 	bool quiet;
 	int argc;          /* positional arguments after the subcommand */
 	char **argv;

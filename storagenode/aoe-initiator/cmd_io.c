@@ -7,6 +7,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "pattern.h"
@@ -46,27 +47,48 @@ struct xfer {
 	uint64_t base, next, end;
 	unsigned per;           /* sectors per request */
 	bool write, verify;
+	bool sparse, progress;
 	uint64_t seed;
+	uint64_t done, skipped;  /* sectors completed / not sent (all zero) */
+	unsigned shown;          /* last percent printed, +1 (0: none yet) */
 	int in_fd, out_fd;
 	uint64_t bad_lba;
 	int io_err;
 };
 
+/* --progress: one line per whole percent, flushed so a parent reading
+ * the pipe sees it at once. */
+static void xfer_progress(struct xfer *x)
+{
+	uint64_t total = x->end - x->base;
+	unsigned pct = pattern_percent(x->done + x->skipped, total);
+
+	if (!x->progress || pct + 1 <= x->shown)
+		return;
+	x->shown = pct + 1;
+	printf("progress %" PRIu64 " %" PRIu64 "\n", (x->done + x->skipped) * AOE_SECTOR_SIZE,
+	       total * AOE_SECTOR_SIZE);
+	fflush(stdout);
+}
+
 static int xfer_next(void *ctx, struct ini_req *req, uint8_t *data)
 {
 	struct xfer *x = ctx;
 
-	if (x->next >= x->end)
-		return 0;
-	uint64_t n = x->end - x->next;
-	req->lba = x->next;
-	req->nsect = (uint8_t)(n < x->per ? n : x->per);
-	req->write = x->write;
-	x->next += req->nsect;
-	if (!x->write)
-		return 1;
-	size_t len = (size_t)req->nsect * AOE_SECTOR_SIZE;
-	if (x->in_fd >= 0) {
+	/* --sparse: all-zero chunks are skipped, so loop to the next one */
+	while (x->next < x->end) {
+		uint64_t n = x->end - x->next;
+		req->lba = x->next;
+		req->nsect = (uint8_t)(n < x->per ? n : x->per);
+		req->write = x->write;
+		x->next += req->nsect;
+		if (!x->write)
+			return 1;
+		size_t len = (size_t)req->nsect * AOE_SECTOR_SIZE;
+		if (x->in_fd < 0) {
+			pattern_fill(data, req->lba, req->nsect, x->seed);
+			return 1;
+		}
 		ssize_t r = pread(x->in_fd, data, len,
 				  (off_t)((req->lba - x->base) * AOE_SECTOR_SIZE));
 		if (r < 0) {
@@ -75,10 +97,12 @@ static int xfer_next(void *ctx, struct ini_req *req, uint8_t *data)
 		}
 		if ((size_t)r < len)
 			memset(data + r, 0, len - (size_t)r);
-	} else {
-		pattern_fill(data, req->lba, req->nsect, x->seed);
+		if (!x->sparse || !pattern_is_zero(data, len))
+			return 1;
+		x->skipped += req->nsect;
+		xfer_progress(x);
 	}
-	return 1;
+	return 0;
 }
 
 static int xfer_done(void *ctx, const struct ini_req *req, const uint8_t *data)
@@ -86,6 +110,8 @@ static int xfer_done(void *ctx, const struct ini_req *req, const uint8_t *data)
 	struct xfer *x = ctx;
 	size_t len = (size_t)req->nsect * AOE_SECTOR_SIZE;
 
+	x->done += req->nsect;
+	xfer_progress(x);
 	if (req->write)
 		return 0;
 	if (x->verify) {
@@ -152,6 +178,15 @@ static int open_range(struct ini *ini, const struct opts *o,
 	return err ? report(ini, o, err) : 0;
 }
 
+/* ", N zero sectors skipped" for write --sparse (static buffer). */
+static const char *skipped_str(uint64_t n)
+{
+	static char buf[64];
+
+	snprintf(buf, sizeof(buf), ", %" PRIu64 " zero sectors skipped", n);
+	return buf;
+}
+
 int cmd_xfer(struct ini *ini, struct opts *o, const char *op)
 {
 	struct ini_target t;
@@ -162,16 +197,39 @@ int cmd_xfer(struct ini *ini, struct opts *o, const char *op)
 
 	x.write = !strcmp(op, "write");
 	x.verify = !strcmp(op, "verify");
+	x.sparse = o->sparse;
+	x.progress = o->progress;
+	if (o->sparse && !(x.write && o->input)) {
+		usage_error("%s: --sparse is for write --input FILE", op);
+		return EX_USAGE;
+	}
 	rc = open_range(ini, o, &t, &count);
 	if (rc)
 		return rc;
 	if (x.write && o->input) {
+		struct stat sb;
+
 		x.in_fd = open(o->input, O_RDONLY);
-		if (x.in_fd < 0) {
+		if (x.in_fd < 0 || fstat(x.in_fd, &sb) < 0) {
 			fprintf(stderr, "aoe-bench: --input %s: %s\n", o->input,
 				strerror(errno));
+			if (x.in_fd >= 0)
+				close(x.in_fd);
 			return EX_FAIL;
 		}
+		/* The file's size is the range unless --count says otherwise;
+		 * a file longer than what is left of the export is refused
+		 * rather than cut. */
+		uint64_t fsect = ((uint64_t)sb.st_size + AOE_SECTOR_SIZE - 1) / AOE_SECTOR_SIZE;
+		if (!o->have_count && fsect > count) {
+			fprintf(stderr, "aoe-bench: --input %s: %" PRIu64 " sectors, %s has %"
+				PRIu64 " from --offset %" PRIu64 "\n", o->input, fsect, tname(o),
+				count, o->offset);
+			close(x.in_fd);
+			return EX_USAGE;
+		}
+		if (!o->have_count)
+			count = fsect;
 	}
 	if (!x.write && o->output) {
 		x.out_fd = open(o->output, O_WRONLY | O_CREAT | O_TRUNC, 0644);
@@ -212,8 +270,9 @@ int cmd_xfer(struct ini *ini, struct opts *o, const char *op)
 	rc = report(ini, o, err);
 	if (!rc && !o->quiet)
 		printf("%s %s: %" PRIu64 " sectors from %" PRIu64 " ok "
-		       "(%" PRIu64 " requests, %" PRIu64 " retransmits)\n", op,
-		       tname(o), count, o->offset, st.requests, st.retransmits);
+		       "(%" PRIu64 " requests, %" PRIu64 " retransmits%s)\n", op,
+		       tname(o), count, o->offset, st.requests, st.retransmits,
+		       o->sparse ? skipped_str(x.skipped) : "");
 	return rc;
 }
 

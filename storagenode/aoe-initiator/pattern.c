@@ -49,3 +49,17 @@ int pattern_check(const uint8_t *buf, uint64_t lba, unsigned nsect,
 	}
 	return -1;
 }
+
+int pattern_is_zero(const uint8_t *buf, size_t len)
+{
+	/* a zero first byte, then the buffer equals itself shifted by one */
+	return len == 0 || (buf[0] == 0 && memcmp(buf, buf + 1, len - 1) == 0);
+}
+
+unsigned pattern_percent(uint64_t done, uint64_t total)
+{
+	if (total == 0 || done >= total)
+		return 100;
+	/* 128 bits: done * 100 must not wrap for any byte count */
+	return (unsigned)((unsigned __int128)done * 100 / total);
+}

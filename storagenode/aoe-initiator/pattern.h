@@ -6,6 +6,7 @@
 #ifndef NIMBUS_AOE_PATTERN_H
 #define NIMBUS_AOE_PATTERN_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* Fill nsect sectors starting at lba. */
@@ -15,5 +16,13 @@ void pattern_fill(uint8_t *buf, uint64_t lba, unsigned nsect, uint64_t seed);
  * when all match. */
 int pattern_check(const uint8_t *buf, uint64_t lba, unsigned nsect,
 		  uint64_t seed);
+
+/* 1 when all len bytes are zero: write --sparse skips such requests, since
+ * a new thin volume (or a fresh sparse file) reads zeros already. */
+int pattern_is_zero(const uint8_t *buf, size_t len);
+
+/* The whole percent (0..100) done of total (100 when total is 0); write
+ * and read --progress print a line each time it grows. */
+unsigned pattern_percent(uint64_t done, uint64_t total);
 
 #endif

@@ -52,6 +52,44 @@ static void test_pattern_detects_one_byte(void **state)
 	}
 }
 
+/* write --sparse skips exactly the all-zero buffers: a non-zero byte at
+ * the first, a middle or the last position is data. */
+static void test_pattern_is_zero(void **state)
+{
+	static const size_t lens[] = { 1, 2, 512, 8704 };
+	uint8_t buf[8704] = { 1 };
+	(void)state;
+
+	assert_int_equal(pattern_is_zero(buf, 0), 1);
+	for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+		size_t n = lens[i], at[] = { 0, n / 2, n - 1 };
+
+		memset(buf, 0, n);
+		assert_int_equal(pattern_is_zero(buf, n), 1);
+		for (size_t k = 0; k < 3; k++) {
+			memset(buf, 0, n);
+			buf[at[k]] = 0x80;
+			assert_int_equal(pattern_is_zero(buf, n), 0);
+		}
+	}
+}
+
+static void test_pattern_percent(void **state)
+{
+	static const struct { uint64_t done, total; unsigned pct; } cases[] = {
+		{ 0, 0, 100 }, { 0, 1, 0 }, { 1, 1, 100 }, { 5, 1, 100 },
+		{ 99, 100, 99 }, { 1, 3, 33 }, { 2, 3, 66 }, { 511, 51200, 0 },
+		{ 512, 51200, 1 },
+		/* the largest LBA48 export in bytes: done * 100 would wrap 64 bits */
+		{ (0xFFFFFFFFFFFFull * 512) / 2, 0xFFFFFFFFFFFFull * 512, 50 },
+		{ 0xFFFFFFFFFFFFull * 512 - 1, 0xFFFFFFFFFFFFull * 512, 99 },
+	};
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		assert_int_equal(pattern_percent(cases[i].done, cases[i].total), cases[i].pct);
+}
+
 static void test_pattern_sectors_differ(void **state)
 {
 	uint8_t a[512], b[512];
@@ -639,6 +677,8 @@ int main(void)
 		cmocka_unit_test(test_pattern_roundtrip),
 		cmocka_unit_test(test_pattern_detects_one_byte),
 		cmocka_unit_test(test_pattern_sectors_differ),
+		cmocka_unit_test(test_pattern_is_zero),
+		cmocka_unit_test(test_pattern_percent),
 		cmocka_unit_test(test_args_size),
 		cmocka_unit_test(test_args_u64),
 		cmocka_unit_test(test_args_target),
