@@ -209,16 +209,19 @@ static int after_observed(struct api_ctx *ctx, const char *pair, int64_t now)
 		const struct db_volume *v = &pv.vols[i];
 		const struct smsg_have_volume *h[2];
 		struct sl_state st;
+		bool conv[2];
 
 		pair_view_have(&pv, v->name, h);
 		sl_volume_state(v, h, &st);
+		for (int i = 0; i < 2; i++)
+			conv[i] = pv.fresh[i] && pv.obs[i].generation >= pv.gen[i];
 		if (st.state == SL_READY && !v->ready_at) {
 			rc = db_volume_set_ready(ctx->db, v->name, now);
 			log_info("volume %s ready: both %s and %s export it (%lld s after create)",
 				 v->name, pv.p.node[0], pv.p.node[1], (long long)(now - v->created));
 		}
 		for (size_t k = 0; rc == 0 && k < pv.n_fences; k++) {
-			if (strcmp(pv.fences[k].volume, v->name) != 0 || !sl_fence_release(h))
+			if (strcmp(pv.fences[k].volume, v->name) != 0 || !sl_fence_release(h, conv))
 				continue;
 			rc = db_fence_clear(ctx->db, v->name);
 			log_info("volume %s: fence of %s released, both nodes UpToDate and connected",

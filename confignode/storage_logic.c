@@ -244,10 +244,10 @@ bool sl_fence_decide(const char *asker, const char *volume,
 	return true;
 }
 
-bool sl_fence_release(const struct smsg_have_volume *const h[2])
+bool sl_fence_release(const struct smsg_have_volume *const h[2], const bool converged[2])
 {
 	for (int i = 0; i < 2; i++)
-		if (!h[i] || !h[i]->drbd || h[i]->conn != SMSG_CONN_CONNECTED ||
+		if (!converged[i] || !h[i] || !h[i]->drbd || h[i]->conn != SMSG_CONN_CONNECTED ||
 		    h[i]->disk != SMSG_DSK_UPTODATE || h[i]->peer_disk != SMSG_DSK_UPTODATE)
 			return false;
 	return true;

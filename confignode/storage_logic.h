@@ -101,8 +101,12 @@ bool sl_fence_decide(const char *asker, const char *volume,
 		     char reason[SMSG_DETAIL_MAX]);
 
 /* The fence can go when both nodes replicate again with UpToDate disks
- * (the loser resynced); both export again then. */
-bool sl_fence_release(const struct smsg_have_volume *const h[2]);
+ * (the loser resynced); both export again then. converged[i]: node i's
+ * report says it converged to its current desired generation, which the
+ * grant bumped - so the report was taken after the fence, not a
+ * "Connected" from before the link went that arrived late (that released
+ * a fresh fence and let the peer's fence-peer be granted as well). */
+bool sl_fence_release(const struct smsg_have_volume *const h[2], const bool converged[2]);
 
 /* --- desired state ------------------------------------------------------ */
 

@@ -129,8 +129,10 @@ desired() { # desired NS MAC -> the desired state JSON
 	lab_in "$1" curl -s -m 5 "http://10.77.0.1:8080/v1/storage/desired/$2"
 }
 # observed N VOLUMES-JSON: sn N reports a 100G pool with 10G used.
+# GEN_N: the generation sn N says it converged to (default 1).
 observed() {
-	printf '{"mac":"52:54:00:aa:00:1%s","node":"sn%s","generation":1,"vg":true,"vg_size":128849018880,"vg_free":0,"pool_size":107374182400,"pool_used":10737418240,"disks":[],"volumes":[%s]}' "$1" "$1" "$2"
+	local g; eval "g=\${GEN_$1:-1}"
+	printf '{"mac":"52:54:00:aa:00:1%s","node":"sn%s","generation":'"$g"',"vg":true,"vg_size":128849018880,"vg_free":0,"pool_size":107374182400,"pool_used":10737418240,"disks":[],"volumes":[%s]}' "$1" "$1" "$2"
 }
 vol() { # vol NAME EXPORTED DISK CONN PERCENT
 	printf '{"name":"%s","lv":true,"size_bytes":10737418240,"drbd":true,"role":"Primary","peer_role":"Primary","disk":"%s","peer_disk":"%s","conn":"%s","sync_percent":%s,"sync_eta_s":%s,"exported":%s,"error":""}' \
@@ -250,7 +252,16 @@ check "volume show names the fence holder" \
 	bash -c "'$NIMBUS_BIN/nimbus' -s '$SOCK' volume show vol1 | grep -q 'fence:    held by sn1'"
 report_ok 2 "$(vol vol1 false Outdated WFConnection 100)"
 check "vol1 degraded while sn2 is outdated" test "$(state vol1)" = degraded
+# Connected reports that have not converged to the generation the grant
+# bumped (taken before it, arriving late) must not release the fence.
 report_ok 1 "$(vol vol1 true UpToDate Connected 100)"; report_ok 2 "$(vol vol1 false UpToDate Connected 100)"
+desired sn2 52:54:00:aa:00:12 | jq -e '(.volumes[] | select(.name == "vol1") | .export) == false' >/dev/null &&
+	ok "stale Connected reports (generation 1) keep the fence" ||
+	not_ok "stale Connected reports (generation 1) keep the fence"
+GEN_1=$(desired sn1 52:54:00:aa:00:11 | jq .generation)
+GEN_2=$(desired sn2 52:54:00:aa:00:12 | jq .generation)
+report_ok 1 "$(vol vol1 true UpToDate Connected 100)"; report_ok 2 "$(vol vol1 false UpToDate Connected 100)"
+GEN_1=1 GEN_2=1
 if desired sn2 52:54:00:aa:00:12 | jq -e '(.volumes[] | select(.name == "vol1") | .export) == true' >/dev/null; then
 	ok "after the resync the fence is released and sn2 exports vol1 again"
 else

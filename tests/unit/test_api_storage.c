@@ -132,13 +132,16 @@ struct vobs {
 	double pct;
 };
 
+/* The generation observe() reports as converged to. */
+static uint64_t obs_generation = 1;
+
 /* POSTs node i's observed state (pool 100G, 10G used) with volumes. */
 static int observe(struct fx *f, int i, uint32_t from, const struct vobs *v, size_t n)
 {
 	static struct smsg_have_volume h[128];
 	struct smsg_observed o = { .vg = true, .vg_size = 120 * G, .vg_free = 10 * G,
 				   .pool_size = 100 * G, .pool_used = 10 * G, .volumes = h,
-				   .n_volumes = n, .generation = 1 };
+				   .n_volumes = n, .generation = obs_generation };
 	char mac[32], *json;
 	int st;
 
@@ -511,8 +514,21 @@ static void test_state_and_fence(void **state)
 	 * sn2 exports again */
 	assert_int_equal(observe(f, 2, IP(12), &outdated, 1), 200);
 	assert_string_equal(vol_state(f, "vol1"), "degraded");
+	/* Connected reports not converged to the generation the grant
+	 * bumped (taken before it, arriving late) keep the fence. */
 	assert_int_equal(observe(f, 1, IP(11), &serve, 1), 200);
 	assert_int_equal(observe(f, 2, IP(12), &serve, 1), 200);
+	desired(f, 2, &d);
+	assert_false(d.volumes[0].export);
+	obs_generation = d.generation;
+	smsg_desired_free(&d);
+	desired(f, 1, &d);
+	if (d.generation > obs_generation)
+		obs_generation = d.generation;
+	smsg_desired_free(&d);
+	assert_int_equal(observe(f, 1, IP(11), &serve, 1), 200);
+	assert_int_equal(observe(f, 2, IP(12), &serve, 1), 200);
+	obs_generation = 1;
 	desired(f, 2, &d);
 	assert_true(d.volumes[0].export);
 	assert_true(d.generation > gen2);

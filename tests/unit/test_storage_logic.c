@@ -227,6 +227,7 @@ static void test_fence(void **state)
 	struct smsg_have_volume outd = up;
 	struct db_fence holder = { .volume = "vol1", .node = "sn1", .at = 1234 };
 	const struct smsg_have_volume *both[2] = { &up, &up };
+	bool conv[2] = { true, true };
 	char reason[SMSG_DETAIL_MAX];
 
 	(void)state;
@@ -241,11 +242,16 @@ static void test_fence(void **state)
 	assert_false(sl_fence_decide("sn2", "vol1", NULL, NULL, reason));
 	assert_non_null(strstr(reason, "unknown"));
 
-	assert_true(sl_fence_release(both));
+	assert_true(sl_fence_release(both, conv));
+	/* A Connected report from before the grant (not converged to the
+	 * generation the grant bumped) must not release it. */
+	conv[1] = false;
+	assert_false(sl_fence_release(both, conv));
+	conv[1] = true;
 	both[1] = &outd;
-	assert_false(sl_fence_release(both));
+	assert_false(sl_fence_release(both, conv));
 	both[1] = NULL;
-	assert_false(sl_fence_release(both));
+	assert_false(sl_fence_release(both, conv));
 }
 
 static void test_desired(void **state)
