@@ -203,18 +203,20 @@ static int after_observed(struct api_ctx *ctx, const char *pair, int64_t now)
 {
 	struct pair_view pv;
 	bool bump = false;
+	bool conv[2] = { false, false };
 	int rc = pair_view_load(ctx, pair, &pv);
 
+	/* Each node's report is newer than its last desired-state bump (a
+	 * fence's grant among them) only once it says it converged to it. */
+	for (int n = 0; rc == 0 && n < 2; n++)
+		conv[n] = pv.fresh[n] && pv.obs[n].generation >= pv.gen[n];
 	for (size_t i = 0; rc == 0 && i < pv.n_vols; i++) {
 		const struct db_volume *v = &pv.vols[i];
 		const struct smsg_have_volume *h[2];
 		struct sl_state st;
-		bool conv[2];
 
 		pair_view_have(&pv, v->name, h);
 		sl_volume_state(v, h, &st);
-		for (int i = 0; i < 2; i++)
-			conv[i] = pv.fresh[i] && pv.obs[i].generation >= pv.gen[i];
 		if (st.state == SL_READY && !v->ready_at) {
 			rc = db_volume_set_ready(ctx->db, v->name, now);
 			log_info("volume %s ready: both %s and %s export it (%lld s after create)",

@@ -444,6 +444,17 @@ static void export_unlink(struct daemon *d, struct export *ex)
 /* Makes cfg the running configuration. Everything that can fail (opening
  * backing files and interfaces) happens before anything changes, so a bad
  * file leaves the old configuration untouched. Takes *cfg on success. */
+/* After backing_resize(): the target answers with the backing's size from
+ * now on (initiators see it at their next identify). */
+static void export_take_size(struct export *ex)
+{
+	if (ex->t.sectors == ex->b.sectors)
+		return;
+	log_info("export %u.%u: size now %llu sectors", ex->cfg.shelf, ex->cfg.slot,
+		 (unsigned long long)ex->b.sectors);
+	ex->t.sectors = ex->b.sectors;
+}
+
 static int apply_config(struct daemon *d, struct aoetd_config *cfg,
 			char *err, size_t errlen)
 {
@@ -500,12 +511,8 @@ static int apply_config(struct daemon *d, struct aoetd_config *cfg,
 			if (backing_resize(&old->cfg, &old->b, msg, sizeof(msg)) != 0)
 				log_warn("export %u.%u: size not rechecked: %s",
 					 e->shelf, e->slot, msg);
-			else if (old->t.sectors != old->b.sectors) {
-				log_info("export %u.%u: size now %llu sectors",
-					 e->shelf, e->slot,
-					 (unsigned long long)old->b.sectors);
-				old->t.sectors = old->b.sectors;
-			}
+			else
+				export_take_size(old);
 		} else if (old) {
 			/* Counters describe the disk's history: keep them. */
 			ex->t.stats = old->t.stats;
@@ -582,11 +589,7 @@ static void reload(struct daemon *d, struct outbuf *answer)
 					outbuf_printf(answer, "error: %s\n", err);
 				return;
 			}
-			if (ex->t.sectors != ex->b.sectors)
-				log_info("export %u.%u: size now %llu sectors",
-					 ex->cfg.shelf, ex->cfg.slot,
-					 (unsigned long long)ex->b.sectors);
-			ex->t.sectors = ex->b.sectors;
+			export_take_size(ex);
 		}
 		if (answer)
 			outbuf_printf(answer, "ok\n");
