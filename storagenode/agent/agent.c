@@ -329,9 +329,12 @@ static void run_action(struct agent *a, const struct smsg_want_volume *w, const 
 		memcpy(argv, v, sizeof(v));
 		break;
 	}
-	case VA_UP: case VA_ADJUST: case VA_PRIMARY: case VA_RESIZE: case VA_DOWN: {
+	case VA_UP: case VA_ADJUST: case VA_PRIMARY: case VA_RESIZE: case VA_DOWN:
+	case VA_RESUME_IO: case VA_SECONDARY: case VA_OUTDATE: {
 		static const char *const verb[] = { [VA_UP] = "up", [VA_ADJUST] = "adjust",
-			[VA_PRIMARY] = "primary", [VA_RESIZE] = "resize", [VA_DOWN] = "down" };
+			[VA_PRIMARY] = "primary", [VA_RESIZE] = "resize", [VA_DOWN] = "down",
+			[VA_RESUME_IO] = "resume-io", [VA_SECONDARY] = "secondary",
+			[VA_OUTDATE] = "outdate" };
 		char *v[] = { "drbdadm", (char *)verb[act], (char *)name, NULL };
 		memcpy(argv, v, sizeof(v));
 		break;
@@ -379,6 +382,7 @@ static void probe_have(struct agent *a, const struct smsg_want_volume *w, const 
 		h->role = d->role;
 		h->disk = d->disk;
 		h->peer_disk = d->peer_disk;
+		h->suspended = d->suspended;
 		h->drbd_size = drbd_size(w->minor);
 		m->md = true;
 	}

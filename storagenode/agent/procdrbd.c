@@ -121,6 +121,11 @@ static int entry_line(const struct line *l, struct procdrbd_minor *m, bool *unco
 	    split_pair(w + 3, a, b) < 0 || smsg_dsk_parse(a, &m->disk) < 0 ||
 	    smsg_dsk_parse(b, &m->peer_disk) < 0)
 		return -EINVAL;
+	/* "C r-----": the wire protocol (blank while StandAlone, so it may be
+	 * missing) and six flags, the first 's' while I/O is suspended. */
+	if (word(l, &pos, w, sizeof(w)) && strlen(w) == 1 && !word(l, &pos, w, sizeof(w)))
+		return 1;
+	m->suspended = strlen(w) == 6 && w[0] == 's';
 	return 1;
 }
 

@@ -30,6 +30,8 @@ struct procdrbd_minor {
 	double sync_percent;       /* 100 unless a "sync'ed:" line follows */
 	int64_t sync_eta_s;        /* -1 unless a "finish:" line follows */
 	uint64_t speed_kib_s;      /* resync speed, KiB/s (0 when not shown) */
+	bool suspended;            /* I/O frozen: the flags word starts with 's'
+				    * (fencing froze it, or resume-io is due) */
 };
 
 /* procdrbd_parse: the text of /proc/drbd (len bytes, need not be

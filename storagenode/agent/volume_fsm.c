@@ -16,6 +16,12 @@ static bool resyncing(enum smsg_drbd_conn c)
 	       c == SMSG_CONN_WFBITMAPS || c == SMSG_CONN_WFBITMAPT || c == SMSG_CONN_WFSYNCUUID;
 }
 
+/* Talking to the peer: connected, or in a resync's handshake or run. */
+static bool connected(enum smsg_drbd_conn c)
+{
+	return c == SMSG_CONN_CONNECTED || resyncing(c);
+}
+
 static enum vol_action snapshot_next(const struct smsg_want_volume *w, const struct vol_have *h,
 				     const char **why)
 {
@@ -63,6 +69,30 @@ enum vol_action vol_next(const struct smsg_want_volume *w, const struct vol_have
 		if (!h->drbd || h->disk != SMSG_DSK_UPTODATE || h->role != SMSG_ROLE_PRIMARY) {
 			say(why, "local disk not UpToDate or not primary");
 			return VA_UNEXPORT;
+		}
+	}
+	/* 1b. A node that lost the fence steps down while disconnected. Its
+	 * peer went on alone, so on reconnection this half must become the
+	 * resync target, which DRBD refuses a primary ("I shall become
+	 * SyncTarget, but I am primary!": StandAlone for ever). A primary
+	 * cannot be demoted while its I/O is frozen (aoetd's last writes hold
+	 * the device open) nor outdated, so: resume the I/O (the frozen
+	 * writes finish locally, unanswered since the export is gone, and are
+	 * out of sync for the resync to overwrite), demote, outdate (kept in
+	 * the meta-data across a reboot, so it never serves stale data). On
+	 * reconnection after-sb-1pri discard-secondary resyncs this half. */
+	if (h->fenced && !h->exported && h->drbd && !connected(h->conn)) {
+		if (h->role == SMSG_ROLE_PRIMARY && h->suspended) {
+			say(why, "lost the fence: let the frozen writes finish");
+			return VA_RESUME_IO;
+		}
+		if (h->role == SMSG_ROLE_PRIMARY) {
+			say(why, "lost the fence: step down");
+			return VA_SECONDARY;
+		}
+		if (h->disk == SMSG_DSK_UPTODATE) {
+			say(why, "lost the fence: outdate this half");
+			return VA_OUTDATE;
 		}
 	}
 	/* 2. The backing LV, at least as large as wanted. */
@@ -114,7 +144,7 @@ enum vol_action vol_next(const struct smsg_want_volume *w, const struct vol_have
 	/* 5. Primary: with good data, or as a resync target (DRBD reads
 	 * through to the peer's UpToDate copy meanwhile). */
 	if (h->role != SMSG_ROLE_PRIMARY &&
-	    (h->disk == SMSG_DSK_UPTODATE ||
+	    ((h->disk == SMSG_DSK_UPTODATE && !(h->fenced && !connected(h->conn))) ||
 	     (h->disk == SMSG_DSK_INCONSISTENT && h->conn == SMSG_CONN_SYNCTARGET))) {
 		say(why, "secondary");
 		return VA_PRIMARY;
@@ -185,7 +215,8 @@ const char *vol_action_name(enum vol_action a)
 		[VA_WRITE_RES] = "write-resource", [VA_CREATE_MD] = "create-md", [VA_UP] = "up",
 		[VA_ADJUST] = "adjust", [VA_NEW_UUID] = "new-current-uuid", [VA_PRIMARY] = "primary",
 		[VA_RESIZE] = "resize", [VA_EXPORT] = "export", [VA_DOWN] = "down",
-		[VA_LV_REMOVE] = "lv-remove",
+		[VA_LV_REMOVE] = "lv-remove", [VA_RESUME_IO] = "resume-io",
+		[VA_SECONDARY] = "secondary", [VA_OUTDATE] = "outdate",
 	};
 
 	if ((unsigned)a >= sizeof(names) / sizeof(names[0]) || !names[a])

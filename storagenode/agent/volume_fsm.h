@@ -33,6 +33,9 @@ enum vol_action {
 	VA_EXPORT,          /* aoetd config with it, reload */
 	VA_DOWN,            /* drbdadm down NAME (a volume no longer wanted) */
 	VA_LV_REMOVE,       /* lvremove -f VG/NAME */
+	VA_RESUME_IO,       /* drbdadm resume-io NAME (a fenced, unexported primary) */
+	VA_SECONDARY,       /* drbdadm secondary NAME (a fenced, unexported primary) */
+	VA_OUTDATE,         /* drbdadm outdate NAME (a fenced secondary, disconnected) */
 };
 
 /* What the node has for one volume. */
@@ -48,6 +51,7 @@ struct vol_have {
 	enum smsg_drbd_disk disk, peer_disk;
 	bool exported;              /* in aoetd's config as loaded */
 	bool fenced;                /* the fence-peer handler lost: no export until UpToDate after a resync */
+	bool suspended;             /* DRBD froze the device's I/O (fencing) */
 };
 
 /* vol_next: the next step for a volume nimbusd wants (w). first: this node

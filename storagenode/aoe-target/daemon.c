@@ -728,6 +728,20 @@ static void complete(struct daemon *d, struct slot *s, int64_t result)
 			 s->io.len, (unsigned long long)s->io.offset,
 			 strerror((int)-result),
 			 (unsigned long long)s->ex->io_errors);
+	/* A retired export answers nothing: its backing may no longer be the
+	 * volume's good copy (a storage node that lost its DRBD fence unexports
+	 * while writes sit frozen in DRBD, and they finish only once DRBD lets
+	 * them go, long after the peer took over). Acknowledging such a write
+	 * would acknowledge data the resync then overwrites; unanswered, the
+	 * initiator retransmits to a target that still serves. */
+	if (s->ex->removed) {
+		s->ex->late_dropped++;
+		if (s->ex->late_dropped == 1)
+			log_info("export %u.%u: removed with I/O in flight: its late completions get no answer",
+				 s->ex->cfg.shelf, s->ex->cfg.slot);
+		slot_put(d, s);
+		return;
+	}
 	s->tx_len = target_complete(&s->ex->t, &s->io, result, s->tx);
 	if (s->tx_len)
 		queue_tx(d, s);

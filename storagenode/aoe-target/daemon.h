@@ -54,6 +54,7 @@ struct export {
 	struct target_export t;
 	unsigned inflight;
 	bool removed;         /* no longer configured: freed when idle */
+	uint64_t late_dropped; /* completions after removal, not answered */
 	bool inline_io;       /* page-cache export: written in the loop */
 	bool warned_unaligned;
 	uint64_t io_errors;   /* disk errors, for rate-limited logging */

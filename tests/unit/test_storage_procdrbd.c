@@ -23,6 +23,7 @@ struct want {
 	double pct;
 	int64_t eta;
 	uint64_t oos, speed;
+	bool susp;
 };
 
 struct pcase {
@@ -41,12 +42,12 @@ static void test_parse(void **state)
 		  " 0: cs:WFConnection ro:Secondary/Unknown ds:Inconsistent/DUnknown C r----s\n"
 		  "    ns:0 nr:0 dw:0 dr:0 al:8 bm:0 lo:0 pe:0 ua:0 ap:0 ep:1 wo:f oos:65532\n",
 		  1, { { 0, SMSG_CONN_WFCONNECTION, SMSG_ROLE_SECONDARY, SMSG_ROLE_UNKNOWN,
-			 SMSG_DSK_INCONSISTENT, SMSG_DSK_DUNKNOWN, 100.0, -1, 65532, 0 } } },
+			 SMSG_DSK_INCONSISTENT, SMSG_DSK_DUNKNOWN, 100.0, -1, 65532, 0, false } } },
 		{ "connected, both primary", HEAD
 		  " 3: cs:Connected ro:Primary/Primary ds:UpToDate/UpToDate C r-----\n"
 		  "    ns:4 nr:8 dw:12 dr:2120 al:1 bm:0 lo:0 pe:0 ua:0 ap:0 ep:1 wo:f oos:0\n",
 		  1, { { 3, SMSG_CONN_CONNECTED, SMSG_ROLE_PRIMARY, SMSG_ROLE_PRIMARY,
-			 SMSG_DSK_UPTODATE, SMSG_DSK_UPTODATE, 100.0, -1, 0, 0 } } },
+			 SMSG_DSK_UPTODATE, SMSG_DSK_UPTODATE, 100.0, -1, 0, 0, false } } },
 		{ "resync source and target, an unconfigured minor between", HEAD
 		  " 0: cs:SyncSource ro:Primary/Primary ds:UpToDate/Inconsistent C r-----\n"
 		  "    ns:10240 nr:0 dw:2048 dr:11000 al:8 bm:0 lo:0 pe:2 ua:0 ap:0 ep:1 wo:f oos:55296\n"
@@ -58,21 +59,28 @@ static void test_parse(void **state)
 		  "\t[=========>..........] sync'ed: 50.0% (1024/2048)M\n"
 		  "\tfinish: 1:02:03 speed: 102,400 (98,000) want: 102,400 K/sec\n",
 		  2, { { 0, SMSG_CONN_SYNCSOURCE, SMSG_ROLE_PRIMARY, SMSG_ROLE_PRIMARY,
-			 SMSG_DSK_UPTODATE, SMSG_DSK_INCONSISTENT, 15.6, 12, 55296, 4608 },
+			 SMSG_DSK_UPTODATE, SMSG_DSK_INCONSISTENT, 15.6, 12, 55296, 4608, false },
 		       { 2, SMSG_CONN_SYNCTARGET, SMSG_ROLE_PRIMARY, SMSG_ROLE_PRIMARY,
-			 SMSG_DSK_INCONSISTENT, SMSG_DSK_UPTODATE, 50.0, 3723, 1048576, 102400 } } },
+			 SMSG_DSK_INCONSISTENT, SMSG_DSK_UPTODATE, 50.0, 3723, 1048576, 102400, false } } },
 		{ "alone after a fence, outdated", HEAD
 		  " 0: cs:StandAlone ro:Secondary/Unknown ds:Outdated/DUnknown   r-----\n"
 		  "    ns:0 nr:0 dw:0 dr:0 al:0 bm:0 lo:0 pe:0 ua:0 ap:0 ep:1 wo:f oos:0\n",
 		  1, { { 0, SMSG_CONN_STANDALONE, SMSG_ROLE_SECONDARY, SMSG_ROLE_UNKNOWN,
-			 SMSG_DSK_OUTDATED, SMSG_DSK_DUNKNOWN, 100.0, -1, 0, 0 } } },
+			 SMSG_DSK_OUTDATED, SMSG_DSK_DUNKNOWN, 100.0, -1, 0, 0, false } } },
+		{ "a fenced primary: I/O frozen, protocol blank while StandAlone", HEAD
+		  " 0: cs:StandAlone ro:Primary/Unknown ds:UpToDate/DUnknown   s-----\n",
+		  1, { { 0, SMSG_CONN_STANDALONE, SMSG_ROLE_PRIMARY, SMSG_ROLE_UNKNOWN,
+			 SMSG_DSK_UPTODATE, SMSG_DSK_DUNKNOWN, 100.0, -1, 0, 0, true } } },
+		{ "frozen while connecting", " 0: cs:WFConnection ro:Primary/Unknown ds:UpToDate/DUnknown C s----s\n",
+		  1, { { 0, SMSG_CONN_WFCONNECTION, SMSG_ROLE_PRIMARY, SMSG_ROLE_UNKNOWN,
+			 SMSG_DSK_UPTODATE, SMSG_DSK_DUNKNOWN, 100.0, -1, 0, 0, true } } },
 		{ "no trailing newline", " 7: cs:Connected ro:Secondary/Secondary ds:UpToDate/UpToDate C r-----",
 		  1, { { 7, SMSG_CONN_CONNECTED, SMSG_ROLE_SECONDARY, SMSG_ROLE_SECONDARY,
-			 SMSG_DSK_UPTODATE, SMSG_DSK_UPTODATE, 100.0, -1, 0, 0 } } },
+			 SMSG_DSK_UPTODATE, SMSG_DSK_UPTODATE, 100.0, -1, 0, 0, false } } },
 		{ "a percent beyond 100 is ignored", " 0: cs:SyncTarget ro:Secondary/Primary ds:Inconsistent/UpToDate C r-----\n"
 		  "\t[>] sync'ed: 250.0% (1/1)M\n\tfinish: 9:99:99 speed: x K/sec\n",
 		  1, { { 0, SMSG_CONN_SYNCTARGET, SMSG_ROLE_SECONDARY, SMSG_ROLE_PRIMARY,
-			 SMSG_DSK_INCONSISTENT, SMSG_DSK_UPTODATE, 100.0, -1, 0, 0 } } },
+			 SMSG_DSK_INCONSISTENT, SMSG_DSK_UPTODATE, 100.0, -1, 0, 0, false } } },
 		{ "unknown connection state", " 0: cs:Dancing ro:Primary/Primary ds:UpToDate/UpToDate C\n", -EINVAL, { { 0 } } },
 		{ "unknown role", " 0: cs:Connected ro:Boss/Primary ds:UpToDate/UpToDate C\n", -EINVAL, { { 0 } } },
 		{ "ro without a slash", " 0: cs:Connected ro:Primary ds:UpToDate/UpToDate C\n", -EINVAL, { { 0 } } },
@@ -98,14 +106,15 @@ static void test_parse(void **state)
 			    m[j].peer_role != w->peer_role || m[j].disk != w->disk ||
 			    m[j].peer_disk != w->peer_disk || m[j].sync_percent < w->pct - 0.01 ||
 			    m[j].sync_percent > w->pct + 0.01 || m[j].sync_eta_s != w->eta ||
-			    m[j].oos_kib != w->oos || m[j].speed_kib_s != w->speed)
-				fail_msg("%s: entry %d: minor %u conn %s role %s/%s disk %s/%s %.1f%% eta %lld oos %llu speed %llu",
+			    m[j].oos_kib != w->oos || m[j].speed_kib_s != w->speed ||
+			    m[j].suspended != w->susp)
+				fail_msg("%s: entry %d: minor %u conn %s role %s/%s disk %s/%s %.1f%% eta %lld oos %llu speed %llu susp %d",
 					 c->what, j, m[j].minor, smsg_conn_name(m[j].conn),
 					 smsg_role_name(m[j].role), smsg_role_name(m[j].peer_role),
 					 smsg_dsk_name(m[j].disk), smsg_dsk_name(m[j].peer_disk),
 					 m[j].sync_percent, (long long)m[j].sync_eta_s,
 					 (unsigned long long)m[j].oos_kib,
-					 (unsigned long long)m[j].speed_kib_s);
+					 (unsigned long long)m[j].speed_kib_s, m[j].suspended);
 		}
 	}
 }
