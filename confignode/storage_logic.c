@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* --- allocation --------------------------------------------------------- */
 
@@ -229,8 +230,13 @@ bool sl_fence_decide(const char *asker, const char *volume,
 		return true;
 	}
 	if (holder) {
-		snprintf(reason, SMSG_DETAIL_MAX, "%s holds %s since %lld", holder->node, volume,
-			 (long long)holder->at);
+		char when[32] = "?";
+		time_t at = (time_t)holder->at;
+		struct tm tm;
+
+		if (gmtime_r(&at, &tm))
+			strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", &tm);
+		snprintf(reason, SMSG_DETAIL_MAX, "%s holds %s since %s", holder->node, volume, when);
 		return false;
 	}
 	if (!asker_have || !asker_have->drbd || asker_have->disk != SMSG_DSK_UPTODATE) {

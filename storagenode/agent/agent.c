@@ -472,6 +472,16 @@ static void decide(struct agent *a)
 				a->reload_needed = true;
 			}
 			act = vol_next(w, &h, first, &m->why);
+			/* Without a list of LVs (lvs failed: a disk read error,
+			 * a busy VG) every LV looks missing: withdrawing an
+			 * export is still safe, anything else waits for a good
+			 * list (it once ran lvcreate on a volume that existed). */
+			if (!a->lvs_ok && act != VA_UNEXPORT && act != VA_NONE) {
+				m->why = "waiting for a good LV list (lvs failed)";
+				a->busy_volumes = true;
+				all_done = false;
+				continue;
+			}
 			if (act == VA_EXPORT)
 				m->exp_size = h.drbd_size;
 			if (act == VA_NONE) {

@@ -235,7 +235,7 @@ static void test_fence(void **state)
 	assert_true(sl_fence_decide("sn1", "vol1", &up, NULL, reason));
 	assert_non_null(strstr(reason, "sn1 goes on alone"));
 	assert_false(sl_fence_decide("sn2", "vol1", &up, &holder, reason));
-	assert_string_equal(reason, "sn1 holds vol1 since 1234");
+	assert_string_equal(reason, "sn1 holds vol1 since 1970-01-01 00:20:34 UTC");
 	assert_true(sl_fence_decide("sn1", "vol1", &up, &holder, reason));   /* retried */
 	assert_false(sl_fence_decide("sn2", "vol1", &outd, NULL, reason));
 	assert_string_equal(reason, "sn2's disk of vol1 is Outdated, not UpToDate");
