@@ -45,3 +45,5 @@ $(eval $(call unit_test,db_storage,$(call objs,confignode/db.c confignode/db_sto
 $(eval $(call unit_test,api_storage,$(call objs,$(NIMBUSD_CORE_SRCS) $(PROVISION_SRCS)),$(NIMBUSD_LIBS)))
 $(eval $(call unit_test,storage_wait,$(call objs,confignode/storage_wait.c),))
 $(OBJ)/tests/unit/test_storage_wait.o: CFLAGS += -Iconfignode
+$(eval $(call unit_test,import_progress,$(call objs,confignode/import_progress.c),))
+$(OBJ)/tests/unit/test_import_progress.o: CFLAGS += -Iconfignode

@@ -32,6 +32,8 @@ FUZZ_SRCS_provision := confignode/gen_dhcp.c confignode/gen_pxe.c confignode/pro
 	confignode/dhcp_omapi.c confignode/provision.c confignode/prov_exec.c confignode/validate.c
 FUZZ_SRCS_initiator := storagenode/aoe-initiator/reflect.c storagenode/aoe-initiator/args.c storagenode/aoe-initiator/initiator.c storagenode/aoe-initiator/ini_engine.c
 FUZZ_INC_initiator  := -Istoragenode/aoe-initiator
+FUZZ_SRCS_import_progress := confignode/import_progress.c
+FUZZ_INC_import_progress := -Iconfignode
 FUZZ_SRCS_nimbusd_config := confignode/config.c confignode/validate.c
 FUZZ_SRCS_nimbusd_report := confignode/api.c confignode/api_nodes.c confignode/api_images.c \
 	confignode/api_report.c confignode/db.c confignode/config.c confignode/validate.c \
