@@ -42,7 +42,9 @@ static void save(struct api_ctx *ctx, const char *name, enum db_import_state sta
 
 	if (rc == 0) {
 		v.import.state = state;
-		v.import.done = done;
+		/* aoe-bench counts whole sectors: the file's last one is
+		 * partly beyond it */
+		v.import.done = state == DB_IMPORT_DONE || done > v.import.total ? v.import.total : done;
 		if (error)
 			snprintf(v.import.error, sizeof(v.import.error), "%s", error);
 		rc = db_volume_set_import(ctx->db, name, &v.import);

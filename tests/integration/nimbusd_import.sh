@@ -100,6 +100,8 @@ start_nimbusd() {
 
 # --- aoe-interface unset: import refused --------------------------------------
 start_nimbusd "$D/noiface.conf"
+N image add st1 --kernel images/st1/vmlinuz >/dev/null
+N role set-image storage st1 >/dev/null
 for n in 1 2; do
 	N node add "sn$n" --mac "52:54:00:aa:00:1$n" --role storage --ip "10.77.0.1$n" >/dev/null
 done
@@ -120,7 +122,7 @@ start_nimbusd "$D/nimbusd.conf"
 expect_fail "a missing file refused, naming it" "$D/nosuch: No such file" volume import img1 "$D/nosuch"
 expect_fail "a directory refused" "is not a regular file" volume import img1 "$D"
 expect_fail "a file larger than --size refused, naming both sizes" \
-	"the file is 3146728 bytes" volume import img1 "$src" --size 1M
+	"(3146728 bytes), larger than" volume import img1 "$src" --size 1M
 msg=$(N volume import img1 "$src" --size 1M 2>&1)
 check "... and the size asked" grep -q "larger than the size asked, 1M" <<<"$msg"
 N volume create taken --size 1M >/dev/null
