@@ -159,6 +159,29 @@ check "the exported bytes equal the file's" cmp -s "$D/a" "$D/b"
 check "the rest of the volume reads zeros" bash -c "tail -c +$(( $(stat -c %s "$src") + 1 )) '$disk' | cmp -s - <(head -c $((4194304 - $(stat -c %s "$src"))) /dev/zero)"
 check "a snapshot of the imported volume is allowed now" N volume snapshot img1 snap1
 
+# --- --wait: progress printed until done -------------------------------------------
+big=$D/big.img
+head -c 16777216 /dev/urandom >"$big"
+head -c 8388608 /dev/zero >>"$big"
+head -c 8388608 /dev/urandom >>"$big"
+N volume import img3 "$big" --wait 60 >"$D/wait3.out" 2>"$D/wait3.err" &
+WAITER=$!
+lab_wait 10 N volume show img3 >/dev/null || not_ok "img3 was not created"
+a3=$(N volume show img3 -o json)
+truncate -s 32M "$D/backing3"
+lab_bg tgt "$D/aoetd3.log" "$NIMBUS_BIN/aoetd" -C "$D/t3.sock" "$(jq -r .shelf <<<"$a3")" \
+	"$(jq -r .slot <<<"$a3")" eth0 "$D/backing3"
+sleep 1
+v="$v,$(vol img3 33554432)"
+check "sn1 exports img3" report_ok 1 "$v"
+check "sn2 exports img3" report_ok 2 "$v"
+wait "$WAITER"; rc=$?
+check "import --wait exits 0 when done" test "$rc" = 0
+check "--wait printed the import's progress" grep -q "^importing img3: [0-9]*% (" "$D/wait3.err"
+check "--wait said how long it took" grep -q "^imported after" "$D/wait3.out"
+check "img3's exported bytes equal the file's" cmp -s "$big" "$D/backing3"
+note "progress lines: $(grep -c importing "$D/wait3.err")"
+
 # --- restart mid-import: failed, not ready ---------------------------------------
 lab_stop "$NIMBUSD_PID"
 start_nimbusd "$D/nimbusd.conf"
