@@ -44,7 +44,8 @@ FUZZ_LIBS_nimbusd_report := -lsqlite3 -ljansson
 FUZZ_STORAGE_API_SRCS := confignode/api_storage.c confignode/api_pairs.c \
 	confignode/api_volumes.c confignode/api_storage_node.c \
 	confignode/db_storage.c confignode/storage_logic.c confignode/size_units.c \
-	confignode/gen_drbd.c confignode/storage_wait.c lib/agent/storage_msg.c
+	confignode/gen_drbd.c confignode/storage_wait.c confignode/import_progress.c \
+	lib/agent/storage_msg.c
 FUZZ_SRCS_nimbusd_report += $(FUZZ_STORAGE_API_SRCS)
 FUZZ_SRCS_storage_api := $(FUZZ_SRCS_nimbusd_report)
 FUZZ_LIBS_storage_api := -lsqlite3 -ljansson
