@@ -276,7 +276,7 @@ static int size_field(json_t *body, const char *cmd)
 
 /* Takes "--wait [SECONDS]" (or --wait=SECONDS) out of argv: *secs 0
  * without it. Returns 0 or 2 (a bad number). */
-static int take_wait(int *argc, char **argv, long *secs)
+static int take_wait(const char *cmd, int *argc, char **argv, long *secs)
 {
 	int o = 0;
 
@@ -305,8 +305,8 @@ static int take_wait(int *argc, char **argv, long *secs)
 			errno = 0;
 			*secs = strtol(num, &end, 10);
 			if (errno || *end || *secs < 1 || *secs > 86400) {
-				fprintf(stderr, "nimbus: volume create: bad --wait '%s' (1..86400 seconds)\n",
-					num);
+				fprintf(stderr, "nimbus: %s: bad --wait '%s' (1..86400 seconds)\n",
+					cmd, num);
 				return 2;
 			}
 		}
@@ -370,7 +370,7 @@ static int volume_create(struct cli *cli, int argc, char **argv)
 	long secs;
 	int rc;
 
-	rc = take_wait(&argc, argv, &secs);
+	rc = take_wait("volume create", &argc, argv, &secs);
 	if (rc == 0)
 		rc = cli_opts(cli, "volume create", argc, argv, map, 2, body, &name, 1, 1, NULL);
 	if (rc == 0)
@@ -447,7 +447,7 @@ static int volume_import(struct cli *cli, int argc, char **argv)
 	long secs;
 	int rc;
 
-	rc = take_wait(&argc, argv, &secs);
+	rc = take_wait("volume import", &argc, argv, &secs);
 	if (rc == 0)
 		rc = cli_opts(cli, "volume import", argc, argv, map, 2, body, pos, 2, 2, NULL);
 	if (rc == 0 && json_object_get(body, "size"))
