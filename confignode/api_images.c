@@ -74,7 +74,8 @@ static void image_add(struct api_ctx *ctx, const struct api_request *req,
 	    get_path(obj, "initrd", false, img.initrd, sizeof(img.initrd), resp) < 0 ||
 	    get_path(obj, "xen", false, img.xen, sizeof(img.xen), resp) < 0 ||
 	    get_cmdline(obj, "xen_cmdline", img.xen_cmdline, sizeof(img.xen_cmdline), resp) < 0 ||
-	    get_cmdline(obj, "cmdline", img.cmdline, sizeof(img.cmdline), resp) < 0)
+	    get_cmdline(obj, "cmdline", img.cmdline, sizeof(img.cmdline), resp) < 0 ||
+	    api_root_check(ctx, img.name, img.cmdline, resp) < 0)
 		goto out;
 	if (img.xen_cmdline[0] && !img.xen[0]) {
 		api_error(resp, 400, "xen_cmdline given without xen");
@@ -327,7 +328,8 @@ static int image_apply(struct files_job *fj, json_t **answer)
 	    patch_field(obj, "xen", true, img.xen, sizeof(img.xen), resp) < 0 ||
 	    patch_field(obj, "xen_cmdline", false, img.xen_cmdline, sizeof(img.xen_cmdline),
 			resp) < 0 ||
-	    patch_field(obj, "cmdline", false, img.cmdline, sizeof(img.cmdline), resp) < 0)
+	    patch_field(obj, "cmdline", false, img.cmdline, sizeof(img.cmdline), resp) < 0 ||
+	    api_root_check(ctx, fj->name, img.cmdline, resp) < 0)
 		return -1;
 	if (!img.xen[0] && json_object_get(obj, "xen"))
 		img.xen_cmdline[0] = '\0';   /* dropping Xen drops its command line */

@@ -55,6 +55,10 @@ int api_prov_list(struct api_ctx *ctx, struct prov_node **list, size_t *n,
 int api_write_all(struct api_ctx *ctx, struct api_response *resp);
 /* The answer for a provisioning transaction that failed at a step (its
  * prepare or commit having set no answer of their own). */
+/* An image's cmdline may not name as its root (nimbus.root=) a volume
+ * being imported or whose import failed: 0, or the 409 given. */
+int api_root_check(struct api_ctx *ctx, const char *image, const char *cmdline,
+		   struct api_response *resp);
 void api_prov_failure(const struct prov_job *job, int rc, struct api_response *resp);
 
 json_t *api_node_json(struct api_ctx *ctx, const struct db_node *n);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "api_storage.h"
+#include "import_progress.h"
 #include "log.h"
 #include "size_units.h"
 
@@ -216,12 +217,23 @@ json_t *volume_json(const struct pair_view *pv, const struct db_volume *v)
 		      "kind", v->kind == SMSG_VOLUME_SNAPSHOT ? "snapshot" : "volume",
 		      "origin", v->origin, "shelf", v->shelf, "slot", v->slot, "aoe", aoe,
 		      "minor", (json_int_t)v->minor, "port", v->port,
-		      "state", sl_vstate_name(st.state), "sync_percent", st.percent,
+		      "state", v->import.state == DB_IMPORT_RUNNING ? "importing" :
+			       v->import.state == DB_IMPORT_FAILED ? "import-failed" :
+			       sl_vstate_name(st.state), "sync_percent", st.percent,
 		      "sync_eta_s", (json_int_t)st.eta_s, "created", (json_int_t)v->created,
 		      "ready_at", (json_int_t)v->ready_at,
 		      "fence", fence ? json_pack("{s:s, s:I}", "node", fence->node,
 						 "at", (json_int_t)fence->at) : json_null(),
 		      "used_by", used_by(pv, v), "nodes", nodes);
+	if (o && v->import.state != DB_IMPORT_NONE)
+		json_object_set_new(o, "import", json_pack(
+			"{s:s, s:s, s:I, s:I, s:i, s:s}", "state", db_import_state_name(v->import.state),
+			"file", v->import.file, "done", (json_int_t)v->import.done,
+			"total", (json_int_t)v->import.total,
+			"percent", (int)import_progress_percent(v->import.done, v->import.total),
+			"error", v->import.error));
+	else if (o)
+		json_object_set_new(o, "import", json_null());
 	return o ? size_json(o, "size", v->size) : NULL;
 }
 

@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "api_storage.h"
 #include "log.h"
@@ -125,6 +127,78 @@ static int alloc_volume(struct api_ctx *ctx, const struct pair_view *pv, struct 
 	return rc;
 }
 
+/* Imported volumes are sized in whole MiB (LVM rounds up to its extents
+ * anyway). */
+#define IMPORT_SIZE_UNIT (1024 * 1024ULL)
+
+/* "import": FILE, an absolute path nimbusd can read, a regular file; the
+ * volume's size is FILE's rounded up to IMPORT_SIZE_UNIT, or "size" when
+ * given (refused if smaller than FILE). Fills v->size and v->import. */
+static int get_import(struct api_ctx *ctx, json_t *obj, const char *file, struct db_volume *v,
+		      struct api_response *resp)
+{
+	char a[SIZE_STR_MAX], b[SIZE_STR_MAX];
+	struct stat st;
+	uint64_t fsize;
+
+	if (!ctx->cfg->aoe_interface[0])
+		return api_error(resp, 409, "volume import needs aoe-interface in nimbusd's"
+				 " configuration (the interface on the storage network it writes through)");
+	if (file[0] != '/' || strlen(file) >= sizeof(v->import.file))
+		return api_error(resp, 400, "import: bad file '%.200s' (an absolute path on the config"
+				 " node, shorter than %zu)", file, sizeof(v->import.file));
+	if (stat(file, &st) < 0)
+		return api_error(resp, 400, "cannot import %s: %s", file, strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return api_error(resp, 400, "cannot import %s: not a regular file", file);
+	if (access(file, R_OK) < 0)
+		return api_error(resp, 400, "cannot import %s: nimbusd cannot read it: %s", file,
+				 strerror(errno));
+	fsize = (uint64_t)st.st_size;
+	if (json_object_get(obj, "size")) {
+		if (get_size(obj, &v->size, resp) < 0)
+			return -1;
+		if (v->size < fsize)
+			return api_error(resp, 400, "cannot import %s into %s: the file is %s (%llu bytes),"
+					 " larger than the size asked, %s", file, v->name,
+					 size_format(fsize, a), (unsigned long long)fsize,
+					 size_format(v->size, b));
+	} else {
+		v->size = (fsize + IMPORT_SIZE_UNIT - 1) / IMPORT_SIZE_UNIT * IMPORT_SIZE_UNIT;
+		if (v->size == 0)
+			v->size = IMPORT_SIZE_UNIT;
+	}
+	v->import.state = DB_IMPORT_RUNNING;
+	snprintf(v->import.file, sizeof(v->import.file), "%s", file);
+	v->import.total = fsize;
+	return 0;
+}
+
+int api_root_check(struct api_ctx *ctx, const char *image, const char *cmdline,
+		   struct api_response *resp)
+{
+	struct db_volume *all;
+	struct sl_addr a;
+	size_t n;
+	int rc = 0;
+
+	if (sl_cmdline_root(cmdline, &a) < 0 || db_volume_list(ctx->db, NULL, &all, &n) < 0)
+		return 0;
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		const struct db_import *im = &all[i].import;
+
+		if (all[i].shelf != a.shelf || all[i].slot != a.slot ||
+		    (im->state != DB_IMPORT_RUNNING && im->state != DB_IMPORT_FAILED))
+			continue;
+		rc = api_error(resp, 409, "image %s cannot name volume %s (nimbus.root=e%u.%u) as its"
+			       " root: %s", image, all[i].name, a.shelf, a.slot,
+			       im->state == DB_IMPORT_RUNNING ? "it is being imported (wait for the"
+			       " import to be done)" : "its import failed (delete it and import again)");
+	}
+	free(all);
+	return rc;
+}
+
 static int reply_volume(struct api_ctx *ctx, int status, const char *name,
 			struct api_response *resp)
 {
@@ -143,10 +217,10 @@ static int reply_volume(struct api_ctx *ctx, int status, const char *name,
 static void volume_create(struct api_ctx *ctx, const struct api_request *req,
 			  const char *sub API_UNUSED, struct api_response *resp)
 {
-	static const char *const keys[] = { "name", "size", "pair", "origin", NULL };
+	static const char *const keys[] = { "name", "size", "pair", "origin", "import", NULL };
 	struct db_volume v = { 0 }, o;
 	struct pair_view pv;
-	const char *name, *pair, *origin;
+	const char *name, *pair, *origin, *import;
 	char s[SIZE_STR_MAX];
 	json_t *obj = api_parse_object(req, resp);
 	int rc;
@@ -155,7 +229,8 @@ static void volume_create(struct api_ctx *ctx, const struct api_request *req,
 		return;
 	if (api_only_keys(obj, keys, resp) < 0 || api_get_str(obj, "name", true, &name, resp) < 0 ||
 	    api_get_str(obj, "pair", false, &pair, resp) < 0 ||
-	    api_get_str(obj, "origin", false, &origin, resp) < 0)
+	    api_get_str(obj, "origin", false, &origin, resp) < 0 ||
+	    api_get_str(obj, "import", false, &import, resp) < 0)
 		goto out;
 	if (!smsg_name_ok(name)) {
 		api_error(resp, 400, "bad volume name '%.70s' (a-z 0-9 -, at most 63)", name);
@@ -165,7 +240,14 @@ static void volume_create(struct api_ctx *ctx, const struct api_request *req,
 		api_error(resp, 400, "a snapshot takes its origin's pair and size: no 'pair' or 'size'");
 		goto out;
 	}
-	if (!origin && get_size(obj, &v.size, resp) < 0)
+	if (origin && import) {
+		api_error(resp, 400, "a snapshot is its origin's copy: no 'import'");
+		goto out;
+	}
+	snprintf(v.name, sizeof(v.name), "%s", name);
+	if (import && get_import(ctx, obj, import, &v, resp) < 0)
+		goto out;
+	if (!origin && !import && get_size(obj, &v.size, resp) < 0)
 		goto out;
 	if (db_begin(ctx->db) < 0) {
 		api_error(resp, 500, "database busy");
@@ -186,6 +268,13 @@ static void volume_create(struct api_ctx *ctx, const struct api_request *req,
 		if (o.kind == SMSG_VOLUME_SNAPSHOT) {
 			api_error(resp, 409, "%s is a snapshot (of %s): snapshot the volume itself",
 				  origin, o.origin);
+			goto rollback;
+		}
+		if (o.import.state == DB_IMPORT_RUNNING || o.import.state == DB_IMPORT_FAILED) {
+			api_error(resp, 409, "volume %s %s: it cannot be snapshotted%s", origin,
+				  o.import.state == DB_IMPORT_RUNNING ? "is being imported" :
+				  "is a failed import", o.import.state == DB_IMPORT_RUNNING ?
+				  " until the import is done" : " (delete it and import again)");
 			goto rollback;
 		}
 		v.kind = SMSG_VOLUME_SNAPSHOT;
@@ -214,9 +303,10 @@ static void volume_create(struct api_ctx *ctx, const struct api_request *req,
 		api_error(resp, 500, "cannot create volume %s: %s", name, strerror(-rc));
 		goto rollback;
 	}
-	log_info("%s %s created on pair %s: %s, aoe e%u.%u, drbd minor %u port %u%s%s",
+	log_info("%s %s created on pair %s: %s, aoe e%u.%u, drbd minor %u port %u%s%s%s%s",
 		 origin ? "snapshot" : "volume", v.name, v.pair, size_format(v.size, s), v.shelf,
-		 v.slot, v.minor, v.port, origin ? " of " : "", origin ? origin : "");
+		 v.slot, v.minor, v.port, origin ? " of " : "", origin ? origin : "",
+		 import ? ", to import " : "", import ? import : "");
 	reply_volume(ctx, 201, v.name, resp);
 	goto out;
 rollback:

@@ -11,7 +11,7 @@ $(eval $(call unit_test,gen,$(call objs,$(PROVISION_SRCS)),$(PROVISION_LIBS)))
 STORAGE_CORE_SRCS := confignode/api_storage.c confignode/api_pairs.c confignode/api_volumes.c \
 	confignode/api_storage_node.c confignode/storage_wait.c \
 	confignode/db_storage.c confignode/storage_logic.c \
-	confignode/size_units.c lib/agent/storage_msg.c
+	confignode/size_units.c confignode/import_progress.c lib/agent/storage_msg.c
 CLI_STORAGE_SRCS := confignode/cli_storage.c confignode/size_units.c
 NIMBUSD_CORE_SRCS := confignode/config.c confignode/db.c confignode/node_state.c \
 	confignode/api.c confignode/api_nodes.c \
@@ -20,7 +20,7 @@ NIMBUSD_CORE_SRCS := confignode/config.c confignode/db.c confignode/node_state.c
 NIMBUSD_LIBS := -lsqlite3 -ljansson $(PROVISION_LIBS)
 
 $(eval $(call program,nimbusd,$(call objs,confignode/nimbusd.c confignode/httpd.c \
-	confignode/admin_auth.c confignode/tftp_watch.c \
+	confignode/admin_auth.c confignode/tftp_watch.c confignode/import_run.c \
 	$(NIMBUSD_CORE_SRCS) $(PROVISION_SRCS)),$(NIMBUSD_LIBS) -lmicrohttpd))
 
 $(eval $(call program,nimbus,$(call objs,confignode/nimbus.c confignode/cli_http.c \
@@ -45,3 +45,5 @@ $(eval $(call unit_test,db_storage,$(call objs,confignode/db.c confignode/db_sto
 $(eval $(call unit_test,api_storage,$(call objs,$(NIMBUSD_CORE_SRCS) $(PROVISION_SRCS)),$(NIMBUSD_LIBS)))
 $(eval $(call unit_test,storage_wait,$(call objs,confignode/storage_wait.c),))
 $(OBJ)/tests/unit/test_storage_wait.o: CFLAGS += -Iconfignode
+$(eval $(call unit_test,import_progress,$(call objs,confignode/import_progress.c),))
+$(OBJ)/tests/unit/test_import_progress.o: CFLAGS += -Iconfignode

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "cli.h"
@@ -39,6 +40,9 @@ static void state_str(json_t *v, char *buf, size_t len)
 	if (!strcmp(cli_str(v, "state"), "resyncing"))
 		snprintf(buf, len, "resyncing %.1f%%",
 			 json_number_value(json_object_get(v, "sync_percent")));
+	else if (!strcmp(cli_str(v, "state"), "importing"))
+		snprintf(buf, len, "importing %lld%%", (long long)json_integer_value(
+				 json_object_get(json_object_get(v, "import"), "percent")));
 	else
 		snprintf(buf, len, "%s", cli_str(v, "state"));
 }
@@ -89,6 +93,16 @@ static void print_volume(json_t *v)
 		printf(", %lld s left", (long long)json_integer_value(json_object_get(v, "sync_eta_s")));
 	putchar('\n');
 	printf("created:  %s UTC\n", cli_time(json_object_get(v, "created"), t));
+	if (json_is_object(json_object_get(v, "import"))) {
+		json_t *im = json_object_get(v, "import");
+
+		printf("import:   %s from %s, %lld%% (%lld of %lld bytes)\n", cli_str(im, "state"),
+		       cli_str(im, "file"), (long long)json_integer_value(json_object_get(im, "percent")),
+		       (long long)json_integer_value(json_object_get(im, "done")),
+		       (long long)json_integer_value(json_object_get(im, "total")));
+		if (cli_str(im, "error")[0])
+			printf("          error: %s\n", cli_str(im, "error"));
+	}
 	if (json_is_object(fence))
 		printf("fence:    held by %s since %s UTC (the peer must not export)\n",
 		       cli_str(fence, "node"), cli_time(json_object_get(fence, "at"), t));
@@ -262,7 +276,7 @@ static int size_field(json_t *body, const char *cmd)
 
 /* Takes "--wait [SECONDS]" (or --wait=SECONDS) out of argv: *secs 0
  * without it. Returns 0 or 2 (a bad number). */
-static int take_wait(int *argc, char **argv, long *secs)
+static int take_wait(const char *cmd, int *argc, char **argv, long *secs)
 {
 	int o = 0;
 
@@ -291,8 +305,8 @@ static int take_wait(int *argc, char **argv, long *secs)
 			errno = 0;
 			*secs = strtol(num, &end, 10);
 			if (errno || *end || *secs < 1 || *secs > 86400) {
-				fprintf(stderr, "nimbus: volume create: bad --wait '%s' (1..86400 seconds)\n",
-					num);
+				fprintf(stderr, "nimbus: %s: bad --wait '%s' (1..86400 seconds)\n",
+					cmd, num);
 				return 2;
 			}
 		}
@@ -356,7 +370,7 @@ static int volume_create(struct cli *cli, int argc, char **argv)
 	long secs;
 	int rc;
 
-	rc = take_wait(&argc, argv, &secs);
+	rc = take_wait("volume create", &argc, argv, &secs);
 	if (rc == 0)
 		rc = cli_opts(cli, "volume create", argc, argv, map, 2, body, &name, 1, 1, NULL);
 	if (rc == 0)
@@ -376,6 +390,94 @@ static int volume_create(struct cli *cli, int argc, char **argv)
 		return cli_result(cli, rc, reply, print_volume);
 	json_decref(reply);
 	return wait_ready(cli, path, name, secs, start);
+}
+
+/* Polls an import until it is done or failed or secs pass, printing its
+ * progress as it grows: 0 done, 1 failed or not done in time. */
+static int wait_import(struct cli *cli, const char *path, const char *name, long secs,
+		       double start)
+{
+	long shown = -1;
+
+	for (;;) {
+		json_t *reply = NULL, *im;
+		int st = cli_call(cli, "GET", path, NULL, &reply);
+		double took = mono_s() - start;
+		char state[32] = "";
+
+		if (st != 200)
+			return cli_result(cli, st, reply, print_volume);
+		im = json_object_get(reply, "import");
+		snprintf(state, sizeof(state), "%s", cli_str(im, "state"));
+		if (!cli->json && !strcmp(cli_str(reply, "state"), "importing") &&
+		    json_integer_value(json_object_get(im, "percent")) != shown) {
+			shown = (long)json_integer_value(json_object_get(im, "percent"));
+			fprintf(stderr, "importing %s: %ld%% (%lld of %lld bytes)\n", name, shown,
+				(long long)json_integer_value(json_object_get(im, "done")),
+				(long long)json_integer_value(json_object_get(im, "total")));
+		}
+		if (!strcmp(state, "done") || !strcmp(state, "failed") || took >= (double)secs) {
+			bool done = !strcmp(state, "done");
+			int rc = cli_result(cli, st, reply, print_volume);
+
+			if (done && !cli->json)
+				printf("imported after %.1f s\n", took);
+			else if (!done && !strcmp(state, "failed"))
+				fprintf(stderr, "nimbus: volume %s: import failed\n", name);
+			else if (!done)
+				fprintf(stderr, "nimbus: volume %s is still importing after %ld s\n",
+					name, secs);
+			return done ? rc : 1;
+		}
+		json_decref(reply);
+		nanosleep(&(struct timespec){ .tv_nsec = 250 * 1000 * 1000 }, NULL);
+	}
+}
+
+static int volume_import(struct cli *cli, int argc, char **argv)
+{
+	static const struct cli_opt map[] = {
+		{ "size", "size", CLI_VALUE }, { "pair", "pair", CLI_VALUE },
+	};
+	json_t *body = json_object(), *reply;
+	const char *pos[2];
+	char path[256], *file = NULL;
+	double start = mono_s();
+	struct stat st;
+	long secs;
+	int rc;
+
+	rc = take_wait("volume import", &argc, argv, &secs);
+	if (rc == 0)
+		rc = cli_opts(cli, "volume import", argc, argv, map, 2, body, pos, 2, 2, NULL);
+	if (rc == 0 && json_object_get(body, "size"))
+		rc = size_field(body, "volume import");
+	if (rc == 0 && cli_path(path, sizeof(path), "/v1/volumes", pos[0]) < 0) {
+		fprintf(stderr, "nimbus: volume name '%.60s...' is too long\n", pos[0]);
+		rc = 2;
+	}
+	/* nimbusd reads the file: it must be on this (the config) node */
+	if (rc == 0 && (!(file = realpath(pos[1], NULL)) || stat(file, &st) < 0)) {
+		fprintf(stderr, "nimbus: volume import: %s: %s\n", pos[1], strerror(errno));
+		rc = 1;
+	} else if (rc == 0 && !S_ISREG(st.st_mode)) {
+		fprintf(stderr, "nimbus: volume import: %s is not a regular file\n", pos[1]);
+		rc = 1;
+	}
+	if (rc) {
+		free(file);
+		json_decref(body);
+		return rc;
+	}
+	json_object_set_new(body, "name", json_string(pos[0]));
+	json_object_set_new(body, "import", json_string(file));
+	free(file);
+	rc = cli_call(cli, "POST", "/v1/volumes", body, &reply);
+	json_decref(body);
+	if (!secs || rc != 201)
+		return cli_result(cli, rc, reply, print_volume);
+	json_decref(reply);
+	return wait_import(cli, path, pos[0], secs, start);
 }
 
 static int volume_list(struct cli *cli, int argc, char **argv)
@@ -452,11 +554,27 @@ static const struct cli_cmd volume_cmds[] = {
 	  "volume-shelves), a DRBD minor and port unique on its pair, and answers at once\n"
 	  "with state 'creating': the pair's storage agents create, replicate and export it.\n"
 	  "A new volume needs no initial sync (both halves are zeros).\n"
-	  "'volume import' (a volume holding a file's bytes) comes with the storage agent.\n"
 	  "\nexample:\n  nimbus volume create web-root --size 20G --wait 60\n" },
+	{ "import", volume_import, "NAME FILE [--size SIZE] [--pair PAIR] [--wait [SECONDS]]",
+	  "Create a volume holding FILE's bytes (an instance template, a dom0 root).",
+	  "  --size SIZE         its size, at least FILE's (default: FILE's size rounded\n"
+	  "                      up to whole MiB)\n"
+	  "  --pair PAIR         as for create\n"
+	  "  --wait [SECONDS]    wait until the import is done, printing its progress, at\n"
+	  "                      most SECONDS (default 300); exit 1 if it failed or is not\n"
+	  "                      done by then\n"
+	  "\n" SIZE_HELP
+	  "\nFILE is a file on the config node (nimbus runs there) that nimbusd can read.\n"
+	  "nimbusd creates the volume as 'create' does, waits until it is ready, then writes\n"
+	  "FILE into it with aoe-bench through its aoe-interface (all-zero blocks skipped:\n"
+	  "a new volume reads zeros). The volume shows 'importing' with percent until done,\n"
+	  "or 'import-failed' with aoe-bench's error; until done it cannot be snapshotted\n"
+	  "or named as an image's root. An import under way when nimbusd restarts fails:\n"
+	  "delete the volume and import again.\n"
+	  "\nexample:\n  nimbus volume import dom0-root /srv/images/dom0.img --wait 600\n" },
 	{ "list", volume_list, "", "List volumes: pair, size, AoE address, state, both nodes.",
 	  "STATE is creating, ready (both nodes serve it), degraded (one node serving),\n"
-	  "resyncing (with percent) or failed. NODES is each node's DRBD disk state and\n"
+	  "resyncing (with percent), failed, importing (with percent) or import-failed. NODES is each node's DRBD disk state and\n"
 	  "whether its aoetd exports the volume.\n" },
 	{ "show", volume_show, "NAME",
 	  "Show a volume: per node LV, DRBD state, resync progress, exported; who uses it.",

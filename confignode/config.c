@@ -31,6 +31,7 @@ void config_defaults(struct nimbusd_config *cfg)
 	cfg->shelf_min = 10;         /* volume-shelves 10-99 */
 	cfg->shelf_max = 99;
 	cfg->drbd_port_base = 7789;  /* DRBD's customary first port */
+	snprintf(cfg->aoe_bench, sizeof(cfg->aoe_bench), "/usr/local/bin/aoe-bench");
 }
 
 static int fail(char *err, size_t errlen, unsigned line, const char *fmt, ...)
@@ -176,6 +177,7 @@ static int parse_line(struct nimbusd_config *cfg, struct seen *seen,
 	PATHKEY("dhcpd-include", p->dhcpd_include, set_abs_path)
 	PATHKEY("dhcp-hook", p->dhcp_hook, set_abs_path)
 	PATHKEY("tftpd-pidfile", cfg->tftpd_pidfile, set_abs_path)
+	PATHKEY("aoe-bench", cfg->aoe_bench, set_abs_path)
 	if (strcmp(k, "admin-user") == 0 || strcmp(k, "admin-group") == 0) {
 		NEED(1);
 		if (validate_account_name(argv[1]) < 0)
@@ -278,6 +280,19 @@ static int parse_line(struct nimbusd_config *cfg, struct seen *seen,
 			return fail(err, errlen, line,
 				    "drbd-port-base: bad port '%s' (1024..65280)", argv[1]);
 		cfg->drbd_port_base = (uint16_t)v;
+		return 0;
+	}
+	if (strcmp(k, "aoe-interface") == 0) {
+		size_t n;
+
+		NEED(1);
+		n = strlen(argv[1]);
+		if (n == 0 || n >= sizeof(cfg->aoe_interface) || strchr(argv[1], '/') ||
+		    strcmp(argv[1], ".") == 0 || strcmp(argv[1], "..") == 0)
+			return fail(err, errlen, line,
+				    "aoe-interface: bad interface name '%s' (1..15 characters, no '/')",
+				    argv[1]);
+		memcpy(cfg->aoe_interface, argv[1], n + 1);
 		return 0;
 	}
 	return fail(err, errlen, line, "unknown key '%s'", k);
@@ -497,6 +512,8 @@ int config_diff(const struct nimbusd_config *cur, const struct nimbusd_config *n
 	DIFF("volume-shelves", cur->shelf_min != next->shelf_min ||
 	     cur->shelf_max != next->shelf_max, 0);
 	DIFF("drbd-port-base", cur->drbd_port_base != next->drbd_port_base, 0);
+	DIFF("aoe-interface", CSTR(aoe_interface), 0);
+	DIFF("aoe-bench", CSTR(aoe_bench), 0);
 #undef DIFF
 #undef MEM
 #undef STR

@@ -34,6 +34,10 @@ struct nimbusd_config {
 	unsigned repl_prefix;
 	uint16_t shelf_min, shelf_max;
 	uint16_t drbd_port_base;
+	/* Volume import: the interface on the storage network nimbusd's
+	 * aoe-bench writes through ("" = import refused), and aoe-bench. */
+	char aoe_interface[16];
+	char aoe_bench[PROV_PATH_MAX];
 };
 
 void config_defaults(struct nimbusd_config *cfg);

@@ -44,6 +44,8 @@ static const char *const migrations[] = {
 	"ALTER TABLE nodes ADD COLUMN report TEXT NOT NULL DEFAULT '{}';",
 	/* 3: storage pairs, replicated volumes, fences (db_storage.c) */
 	DB_STORAGE_MIGRATION_3,
+	/* 4: the state of each volume's import (db_storage.c) */
+	DB_STORAGE_MIGRATION_4,
 };
 
 #define N_MIGRATIONS (int)(sizeof(migrations) / sizeof(migrations[0]))

@@ -51,6 +51,17 @@
 	"  node TEXT NOT NULL REFERENCES nodes(name) ON DELETE CASCADE ON UPDATE CASCADE," \
 	"  at INTEGER NOT NULL);"
 
+/* Schema version 4: a volume made by `volume import` keeps its import's
+ * state: '' (not imported), 'importing', 'done' or 'failed', the source
+ * file, bytes done of total, and the error that failed it. */
+#define DB_STORAGE_MIGRATION_4 \
+	"ALTER TABLE volumes ADD COLUMN import_state TEXT NOT NULL DEFAULT ''" \
+	"  CHECK (import_state IN ('', 'importing', 'done', 'failed'));" \
+	"ALTER TABLE volumes ADD COLUMN import_file TEXT NOT NULL DEFAULT '';" \
+	"ALTER TABLE volumes ADD COLUMN import_done INTEGER NOT NULL DEFAULT 0;" \
+	"ALTER TABLE volumes ADD COLUMN import_total INTEGER NOT NULL DEFAULT 0;" \
+	"ALTER TABLE volumes ADD COLUMN import_error TEXT NOT NULL DEFAULT '';"
+
 sqlite3 *db_i_handle(struct db *db);
 int db_i_err(struct db *db, const char *what);
 int db_i_exec(struct db *db, const char *sql);

@@ -1,5 +1,5 @@
 /* Storage pairs, volumes, observed state and fences in nimbusd's database
- * (schema version 3, DB_STORAGE_MIGRATION_3 in db_internal.h). */
+ * (schema versions 3 and 4, DB_STORAGE_MIGRATION_3 and _4 in db_internal.h). */
 #include "db_storage.h"
 
 #include <errno.h>
@@ -172,7 +172,9 @@ int db_volume_insert(struct db *db, const struct db_volume *v)
 	sqlite3_stmt *st;
 
 	if (db_i_prepare(db, "INSERT INTO volumes(name, pair, kind, origin, size, shelf, slot,"
-			 " minor, port, ready_at, created) VALUES (?,?,?,?,?,?,?,?,?,?,?)", &st) < 0)
+			 " minor, port, ready_at, created, import_state, import_file, import_done,"
+			 " import_total, import_error) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+			 &st) < 0)
 		return -EIO;
 	bind_text(st, 1, v->name);
 	bind_text(st, 2, v->pair);
@@ -189,11 +191,39 @@ int db_volume_insert(struct db *db, const struct db_volume *v)
 	sqlite3_bind_int(st, 9, v->port);
 	sqlite3_bind_int64(st, 10, v->ready_at);
 	sqlite3_bind_int64(st, 11, v->created);
+	sqlite3_bind_text(st, 12, db_import_state_name(v->import.state), -1, SQLITE_STATIC);
+	bind_text(st, 13, v->import.file);
+	sqlite3_bind_int64(st, 14, (sqlite3_int64)v->import.done);
+	sqlite3_bind_int64(st, 15, (sqlite3_int64)v->import.total);
+	bind_text(st, 16, v->import.error);
 	return db_i_step_done(db, st, 0);
 }
 
 #define VOLUME_COLS "name, pair, kind, COALESCE(origin, ''), size, shelf, slot, minor, port," \
-	" ready_at, created"
+	" ready_at, created, import_state, import_file, import_done, import_total, import_error"
+
+const char *db_import_state_name(enum db_import_state s)
+{
+	switch (s) {
+	case DB_IMPORT_RUNNING: return "importing";
+	case DB_IMPORT_DONE: return "done";
+	case DB_IMPORT_FAILED: return "failed";
+	default: return "";
+	}
+}
+
+static enum db_import_state import_state_of(const unsigned char *s)
+{
+	if (!s)
+		return DB_IMPORT_NONE;
+	if (strcmp((const char *)s, "importing") == 0)
+		return DB_IMPORT_RUNNING;
+	if (strcmp((const char *)s, "done") == 0)
+		return DB_IMPORT_DONE;
+	if (strcmp((const char *)s, "failed") == 0)
+		return DB_IMPORT_FAILED;
+	return DB_IMPORT_NONE;
+}
 
 static int volume_row(struct db *db, sqlite3_stmt *st, void *e)
 {
@@ -214,6 +244,11 @@ static int volume_row(struct db *db, sqlite3_stmt *st, void *e)
 	v->port = (uint16_t)sqlite3_column_int(st, 8);
 	v->ready_at = sqlite3_column_int64(st, 9);
 	v->created = sqlite3_column_int64(st, 10);
+	v->import.state = import_state_of(sqlite3_column_text(st, 11));
+	db_i_copy_col(v->import.file, sizeof(v->import.file), st, 12);
+	v->import.done = (uint64_t)sqlite3_column_int64(st, 13);
+	v->import.total = (uint64_t)sqlite3_column_int64(st, 14);
+	db_i_copy_col(v->import.error, sizeof(v->import.error), st, 15);
 	return 0;
 }
 
@@ -263,6 +298,35 @@ int db_volume_set_size(struct db *db, const char *name, uint64_t size)
 int db_volume_set_ready(struct db *db, const char *name, int64_t at)
 {
 	return volume_set(db, "UPDATE volumes SET ready_at=? WHERE name=?", name, at);
+}
+
+int db_volume_set_import(struct db *db, const char *name, const struct db_import *im)
+{
+	sqlite3_stmt *st;
+
+	if (db_i_prepare(db, "UPDATE volumes SET import_state=?, import_file=?, import_done=?,"
+			 " import_total=?, import_error=? WHERE name=?", &st) < 0)
+		return -EIO;
+	sqlite3_bind_text(st, 1, db_import_state_name(im->state), -1, SQLITE_STATIC);
+	bind_text(st, 2, im->file);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)im->done);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)im->total);
+	bind_text(st, 5, im->error);
+	bind_text(st, 6, name);
+	return db_i_step_done(db, st, 1);
+}
+
+int db_volume_fail_imports(struct db *db, const char *error)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (db_i_prepare(db, "UPDATE volumes SET import_state='failed', import_error=?"
+			 " WHERE import_state='importing'", &st) < 0)
+		return -EIO;
+	bind_text(st, 1, error);
+	rc = db_i_step_done(db, st, 0);
+	return rc < 0 ? rc : sqlite3_changes(db_i_handle(db));
 }
 
 int db_volume_delete(struct db *db, const char *name)

@@ -18,6 +18,23 @@ struct db_pair {
 	int64_t created;
 };
 
+enum db_import_state {
+	DB_IMPORT_NONE = 0,             /* made by create or snapshot */
+	DB_IMPORT_RUNNING,              /* nimbusd is writing the file into it */
+	DB_IMPORT_DONE,
+	DB_IMPORT_FAILED,
+};
+
+#define DB_IMPORT_FILE_MAX 1024      /* longer paths are refused */
+#define DB_IMPORT_ERROR_MAX 256
+
+struct db_import {
+	enum db_import_state state;
+	char file[DB_IMPORT_FILE_MAX];  /* absolute path on the config node */
+	uint64_t done, total;           /* bytes */
+	char error[DB_IMPORT_ERROR_MAX];
+};
+
 struct db_volume {
 	char name[SMSG_NAME_MAX];
 	char pair[SMSG_NAME_MAX];
@@ -30,6 +47,7 @@ struct db_volume {
 	uint16_t port;
 	int64_t ready_at;               /* first time both nodes served it; 0 never */
 	int64_t created;
+	struct db_import import;
 };
 
 struct db_fence {
@@ -55,6 +73,12 @@ int db_volume_get(struct db *db, const char *name, struct db_volume *out);
 int db_volume_list(struct db *db, const char *pair, struct db_volume **out, size_t *n);
 int db_volume_set_size(struct db *db, const char *name, uint64_t size);
 int db_volume_set_ready(struct db *db, const char *name, int64_t at);
+/* The import's state, progress and error (as in v->import); -ENOENT. */
+int db_volume_set_import(struct db *db, const char *name, const struct db_import *im);
+/* Every import still 'importing' becomes 'failed' with error: what a
+ * start of nimbusd does, as no import survives it. Returns how many. */
+int db_volume_fail_imports(struct db *db, const char *error);
+const char *db_import_state_name(enum db_import_state s);
 /* -ENOENT, or -EBUSY while a snapshot depends on it. */
 int db_volume_delete(struct db *db, const char *name);
 /* How many snapshots freeze origin; their names, comma-separated, in names. */

@@ -23,13 +23,14 @@
 #include "config.h"
 #include "db.h"
 #include "httpd.h"
+#include "import_run.h"
 #include "log.h"
 #include "storage_wait.h"
 #include "tftp_watch.h"
 
 #define DEFAULT_CONFIG "/etc/nimbus/nimbusd.conf"
 
-enum { EV_ADMIN = 1, EV_REPORT, EV_WATCH, EV_TIMER, EV_SIGNAL, EV_PROV };
+enum { EV_ADMIN = 1, EV_REPORT, EV_WATCH, EV_TIMER, EV_SIGNAL, EV_PROV, EV_IMPORT };
 
 struct daemon {
 	const char *config_path;
@@ -42,6 +43,7 @@ struct daemon {
 	struct tftp_watch *watch;     /* NULL: no config-fetched events */
 	struct prov_queue *queue;     /* node changes, one transaction at a time */
 	struct prov_steps_ctx steps;
+	struct import_run import;     /* volume import's aoe-bench, one at a time */
 	bool reload_pending;          /* SIGHUP while a transaction ran */
 	int epfd, timer_fd, sig_pipe[2];
 };
@@ -270,6 +272,15 @@ static void watch_prov(struct daemon *d)
 		log_err("epoll_ctl for a provisioning helper: %s", strerror(errno));
 }
 
+static void watch_import(struct daemon *d)
+{
+	int fd = import_run_fd(&d->import);
+	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = EV_IMPORT };
+
+	if (fd >= 0 && epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev) < 0 && errno != EEXIST)
+		log_err("epoll_ctl for a volume import: %s", strerror(errno));
+}
+
 static int run(struct daemon *d)
 {
 	struct epoll_event evs[8];
@@ -285,6 +296,7 @@ static int run(struct daemon *d)
 		int n;
 
 		watch_prov(d);
+		watch_import(d);
 		n = epoll_wait(d->epfd, evs, 8, timeout);
 
 		if (n < 0) {
@@ -340,7 +352,10 @@ static int run(struct daemon *d)
 		 * answers the agents waiting for it, sent at once. */
 		if (api_storage_wait_run(&d->api, false) > 0)
 			httpd_run(d->report);
+		/* an import's child output, or a volume that became ready */
+		import_run_step(&d->import, &d->api);
 	}
+	import_run_stop(&d->import, &d->api);
 	return 0;
 }
 
@@ -398,6 +413,7 @@ int main(int argc, char **argv)
 	d.api = (struct api_ctx){ .db = d.db, .cfg = &d.cfg, .prov = &prov_ops_real,
 				  .queue = d.queue, .now = now_wall, .around_write = around_write,
 				  .around_arg = &d, .swait = &d.swait, .now_ms = now_mono_ms };
+	import_run_start_up(&d.api);
 	if (setup_signals(&d) < 0) {
 		log_err("cannot install signal handlers: %s", strerror(errno));
 		goto out;

@@ -95,6 +95,12 @@ int prov_child_fd(const struct prov_child *c)
 	return c->fd;
 }
 
+const char *prov_child_output(const struct prov_child *c, size_t *len)
+{
+	*len = c->len;
+	return c->buf;
+}
+
 int prov_child_left_ms(const struct prov_child *c)
 {
 	long left = c->deadline - now_ms();

@@ -3,6 +3,8 @@
 #ifndef NIMBUS_PROV_EXEC_H
 #define NIMBUS_PROV_EXEC_H
 
+#include <stddef.h>
+
 #define PROV_RUN_OUT_MAX (64 * 1024)
 
 /* A running helper whose stdout+stderr an event loop collects. */
@@ -19,6 +21,9 @@ int prov_child_fd(const struct prov_child *c);
  * rest drained): 1 when it closed its output (it exited), 0 while it runs,
  * or a negative errno. Never blocks. */
 int prov_child_read(struct prov_child *c);
+/* What the child wrote so far (what prov_child_read() kept), for callers
+ * that parse it as it comes (volume import's progress). */
+const char *prov_child_output(const struct prov_child *c, size_t *len);
 /* Milliseconds until the child's deadline (0: passed). */
 int prov_child_left_ms(const struct prov_child *c);
 /* Ends c: kills the child if still running (deadline passed, or the caller

@@ -32,6 +32,8 @@ FUZZ_SRCS_provision := confignode/gen_dhcp.c confignode/gen_pxe.c confignode/pro
 	confignode/dhcp_omapi.c confignode/provision.c confignode/prov_exec.c confignode/validate.c
 FUZZ_SRCS_initiator := storagenode/aoe-initiator/reflect.c storagenode/aoe-initiator/args.c storagenode/aoe-initiator/initiator.c storagenode/aoe-initiator/ini_engine.c
 FUZZ_INC_initiator  := -Istoragenode/aoe-initiator
+FUZZ_SRCS_import_progress := confignode/import_progress.c
+FUZZ_INC_import_progress := -Iconfignode
 FUZZ_SRCS_nimbusd_config := confignode/config.c confignode/validate.c
 FUZZ_SRCS_nimbusd_report := confignode/api.c confignode/api_nodes.c confignode/api_images.c \
 	confignode/api_report.c confignode/db.c confignode/config.c confignode/validate.c \
@@ -42,7 +44,8 @@ FUZZ_LIBS_nimbusd_report := -lsqlite3 -ljansson
 FUZZ_STORAGE_API_SRCS := confignode/api_storage.c confignode/api_pairs.c \
 	confignode/api_volumes.c confignode/api_storage_node.c \
 	confignode/db_storage.c confignode/storage_logic.c confignode/size_units.c \
-	confignode/gen_drbd.c confignode/storage_wait.c lib/agent/storage_msg.c
+	confignode/gen_drbd.c confignode/storage_wait.c confignode/import_progress.c \
+	lib/agent/storage_msg.c
 FUZZ_SRCS_nimbusd_report += $(FUZZ_STORAGE_API_SRCS)
 FUZZ_SRCS_storage_api := $(FUZZ_SRCS_nimbusd_report)
 FUZZ_LIBS_storage_api := -lsqlite3 -ljansson

@@ -650,6 +650,57 @@ static void test_long_poll(void **state)
 	assert_int_equal(api_storage_wait_timeout_ms(&f->ctx), -1);
 }
 
+/* POST /v1/volumes with "import": the file checked, the size taken from it
+ * or checked against it, the state importing, and what an importing
+ * volume refuses. */
+static void test_import(void **state)
+{
+	struct fx *f = *state;
+	static const struct vobs none[1];
+	char body[512], file[160];
+	json_t *r;
+	FILE *fp;
+
+	ADMIN_OK("POST", "/v1/pairs", "{\"name\":\"p1\",\"nodes\":[\"sn1\",\"sn2\"]}", 201);
+	assert_int_equal(observe(f, 1, IP(11), none, 0), 200);
+	assert_int_equal(observe(f, 2, IP(12), none, 0), 200);
+	snprintf(file, sizeof(file), "%s/t.img", f->dir);
+	fp = fopen(file, "w");
+	assert_non_null(fp);
+	for (int i = 0; i < 1500000; i++)
+		fputc(i & 0xff, fp);
+	fclose(fp);
+	snprintf(body, sizeof(body), "{\"name\":\"img\",\"import\":\"%s\"}", file);
+	REFUSED("POST", "/v1/volumes", body, 409, "volume import needs aoe-interface");
+	snprintf(f->cfg.aoe_interface, sizeof(f->cfg.aoe_interface), "eth1");
+	REFUSED("POST", "/v1/volumes", "{\"name\":\"img\",\"import\":\"rel.img\"}", 400,
+		"import: bad file 'rel.img'");
+	snprintf(body, sizeof(body), "{\"name\":\"img\",\"import\":\"%s/nosuch\"}", f->dir);
+	REFUSED("POST", "/v1/volumes", body, 400, "nosuch: No such file or directory");
+	snprintf(body, sizeof(body), "{\"name\":\"img\",\"import\":\"%s\"}", f->dir);
+	REFUSED("POST", "/v1/volumes", body, 400, "not a regular file");
+	snprintf(body, sizeof(body), "{\"name\":\"img\",\"import\":\"%s\",\"size\":1048576}", file);
+	REFUSED("POST", "/v1/volumes", body, 400,
+		"the file is 1.4M (1500000 bytes), larger than the size asked, 1M");
+	snprintf(body, sizeof(body), "{\"name\":\"img\",\"import\":\"%s\",\"origin\":\"x\"}", file);
+	REFUSED("POST", "/v1/volumes", body, 400, "a snapshot is its origin's copy: no 'import'");
+	snprintf(body, sizeof(body), "{\"name\":\"img\",\"import\":\"%s\"}", file);
+	assert_int_equal(req(f, API_ADMIN, 0, "POST", "/v1/volumes", body, &r), 201);
+	assert_string_equal(json_string_value(json_object_get(r, "state")), "importing");
+	assert_int_equal(json_integer_value(json_object_get(r, "size")), 2097152);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(r, "import"), "file")),
+			    file);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(r, "import"), "total")),
+			 1500000);
+	json_decref(r);
+	REFUSED("POST", "/v1/volumes", body, 409, "volume img already exists");
+	REFUSED("POST", "/v1/volumes", "{\"name\":\"snap\",\"origin\":\"img\"}", 409,
+		"volume img is being imported: it cannot be snapshotted until the import is done");
+	REFUSED("POST", "/v1/images", "{\"name\":\"x1\",\"kernel\":\"k\",\"cmdline\":\"nimbus.root=e10.0\"}",
+		409, "image x1 cannot name volume img (nimbus.root=e10.0) as its root: it is being imported");
+	ADMIN_OK("DELETE", "/v1/volumes/img", NULL, 200);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -658,6 +709,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_node_endpoints, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_state_and_fence, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_long_poll, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_import, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -158,6 +158,10 @@ static const struct bad_case bad[] = {
 	{ "lost-after 90\n", "volume-shelves 10\n", "volume-shelves: bad range '10'" },
 	{ "lost-after 90\n", "volume-shelves 1-65535\n", "volume-shelves: bad range '1-65535'" },
 	{ "lost-after 90\n", "drbd-port-base 80\n", "drbd-port-base: bad port '80'" },
+	{ "lost-after 90\n", "aoe-interface a/b\n", "aoe-interface: bad interface name 'a/b'" },
+	{ "lost-after 90\n", "aoe-interface abcdefghijklmnop\n",
+	  "bad interface name 'abcdefghijklmnop' (1..15 characters" },
+	{ "lost-after 90\n", "aoe-bench bin/aoe-bench\n", "'bin/aoe-bench'" },
 };
 
 /* What SIGHUP may change: one key at a time, each reported as changed at
@@ -190,6 +194,7 @@ static void test_diff(void **state)
 		{ "lost-after 90\n", "lost-after 90\nreplication-network 10.79.0.0/24\n",
 		  "replication-network", "" },
 		{ "lost-after 90\n", "lost-after 90\ndrbd-port-base 7000\n", "drbd-port-base", "" },
+		{ "lost-after 90\n", "lost-after 90\naoe-interface eth1\n", "aoe-interface", "" },
 		{ "lost-after 90\n", "lost-after 90\n", "", "" },
 	};
 	struct nimbusd_config cur, next;

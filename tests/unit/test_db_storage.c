@@ -283,9 +283,55 @@ static void test_migration_2_to_3(void **state)
 	assert_int_equal(db_pair_get(old, "p1", &got), -EIO);   /* no table yet */
 	db_close(old);
 	assert_int_equal(db_open(path, &old), 0);
-	assert_int_equal(db_schema_version(old), 3);
+	assert_int_equal(db_schema_version(old), 4);
 	assert_int_equal(db_pair_insert(old, &p), 0);
 	assert_int_equal(db_pair_get(old, "p1", &got), 0);
+	db_close(old);
+}
+
+/* A version-3 database with a volume gains the import columns on open,
+ * the volume not imported; imports are set, read back and failed at once
+ * by a restart. */
+static void test_migration_3_to_4_imports(void **state)
+{
+	struct fx *f = *state;
+	struct db *old;
+	struct db_pair p = pair("p1", "sn1", "sn2", 0x0a4e0001);
+	struct db_volume v = volume("v1", "p1", 1, 1, 0), w = volume("v2", "p1", 1, 2, 1),
+			 got;
+	struct db_import im = { .state = DB_IMPORT_RUNNING, .file = "/srv/t.img", .done = 512,
+				.total = 4096 };
+	char path[128];
+
+	snprintf(path, sizeof(path), "%s/v3.db", f->dir);
+	assert_int_equal(db_open_version(path, 3, &old), 0);
+	add_node(old, "sn1", 1, ROLE_STORAGE);
+	add_node(old, "sn2", 2, ROLE_STORAGE);
+	assert_int_equal(db_pair_insert(old, &p), 0);
+	db_close(old);
+	assert_int_equal(db_open(path, &old), 0);
+	assert_int_equal(db_schema_version(old), 4);
+	assert_int_equal(db_volume_insert(old, &v), 0);
+	assert_int_equal(db_volume_get(old, "v1", &got), 0);
+	assert_int_equal(got.import.state, DB_IMPORT_NONE);
+	w.import = im;
+	assert_int_equal(db_volume_insert(old, &w), 0);
+	assert_int_equal(db_volume_get(old, "v2", &got), 0);
+	assert_int_equal(got.import.state, DB_IMPORT_RUNNING);
+	assert_string_equal(got.import.file, "/srv/t.img");
+	assert_int_equal(got.import.done, 512);
+	assert_int_equal(got.import.total, 4096);
+	im.done = 4096;
+	assert_int_equal(db_volume_set_import(old, "v2", &im), 0);
+	assert_int_equal(db_volume_set_import(old, "nosuch", &im), -ENOENT);
+	assert_int_equal(db_volume_fail_imports(old, "nimbusd restarted"), 1);
+	assert_int_equal(db_volume_fail_imports(old, "nimbusd restarted"), 0);
+	assert_int_equal(db_volume_get(old, "v2", &got), 0);
+	assert_int_equal(got.import.state, DB_IMPORT_FAILED);
+	assert_string_equal(got.import.error, "nimbusd restarted");
+	assert_int_equal(got.import.done, 4096);
+	assert_int_equal(db_volume_get(old, "v1", &got), 0);
+	assert_int_equal(got.import.state, DB_IMPORT_NONE);
 	db_close(old);
 }
 
@@ -296,6 +342,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_volumes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_state_and_fences, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migration_2_to_3, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migration_3_to_4_imports, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
