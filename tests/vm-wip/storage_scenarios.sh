@@ -1,8 +1,5 @@
 #!/usr/bin/env bash
 # timeout: 1200
-# STATUS: work in progress, never run to the end: the scenarios (b), (c), grow,
-# snapshot, refusals and delete written out on one cloud; it replaces
-# storage_agent.sh once it passes repeatedly.
 # The storage agent end to end, issue 9's scenarios on one cloud, one after
 # another: nimbusd (with isc-dhcpd giving the nodes their fixed addresses),
 # two storage nodes booted from the storage image (-kernel/-initrd with
@@ -30,7 +27,9 @@
 #  - grow to 96M: the client sees the new size after its next discovery and
 #    writes beyond the old end; snapshot s1: its own shelf.slot, two paths,
 #    read-only (a write fails), content the volume's at that instant while
-#    the volume is written after it; refusals with their messages (delete
+#    the volume is written after it; import of a file with holes (both
+#    nodes' halves hold its bytes), refused for a missing file and a taken
+#    name; refusals with their messages (delete
 #    of a volume with a snapshot, of a volume an image names as its root,
 #    pair remove with volumes, shrinking); delete: s1 and vol1 gone from both
 #    nodes' LVs and aoetd exports.
@@ -53,6 +52,9 @@ t_all=$(date +%s.%N)
 
 storage_image
 lab_netns sw; lab_bridge sw br0; lab_bridge sw br1
+# volume import writes through the config node's NIC on the storage network.
+CLOUD_NIMBUSD_EXTRA="aoe-interface eth0
+aoe-bench $NIMBUS_BIN/aoe-bench"
 cloud_config_node cn sw br0
 mkdir -p "$LAB_DIR/tftp/images/storage"
 install -m 0644 "$STORAGE_IMG/vmlinuz" "$STORAGE_IMG/initrd.gz" "$LAB_DIR/tftp/images/storage/"
@@ -464,6 +466,30 @@ else
 fi
 check "client ran every step" guest_wait_for cl '^client-done' 1
 
+# --- import ------------------------------------------------------------------
+# 6 MiB of random data, a 2 MiB hole, 1 MiB more, a hole to 10 MiB: the
+# volume must hold exactly these bytes on both nodes (the holes as zeros).
+IMG=$LAB_DIR/import.img
+head -c 6M /dev/urandom >"$IMG"
+dd if=/dev/urandom of="$IMG" bs=1M seek=8 count=1 conv=notrunc 2>/dev/null
+truncate -s 10M "$IMG"
+want=$(md5sum <"$IMG" | cut -d' ' -f1)
+t0=$(date +%s.%N)
+if cloud_nimbus volume import imp1 "$IMG" --pair p1 --wait 300 >"$LAB_DIR/import.out" 2>&1; then
+	ok "volume import imp1 (10 MiB, holes) --wait: imported $(since "$t0") s after the request"
+else
+	not_ok "volume import imp1 --wait"; sed 's/^/#   /' "$LAB_DIR/import.out"; fail_dump
+fi
+grep -E 'importing|imported' "$LAB_DIR/import.out" | tail -n 3 | sed 's/^/#   /'
+check "import: imp1 ready" wait_state imp1 ready 60
+IMINOR=$(field imp1 .minor)
+for n in sn1 sn2; do
+	got=$(node_out "$n" IMP "head -c 10485760 /dev/drbd$IMINOR | md5sum")
+	check "import: $n's imp1 holds the file's bytes ($want)" [ "${got%% *}" = "$want" ]
+done
+must_refuse "import of a missing file" 'No such file' cloud_nimbus volume import imp2 "$LAB_DIR/no-such.img"
+must_refuse "import under a taken name" 'imp1' cloud_nimbus volume import imp1 "$IMG"
+
 # --- refusals and delete -------------------------------------------------------
 must_refuse "delete vol1 (it has a snapshot)" 'in use by snapshot s1' cloud_nimbus volume delete vol1
 quiet cloud_nimbus image add rootimg --kernel images/storage/vmlinuz --initrd images/storage/initrd.gz \
@@ -474,14 +500,15 @@ quiet cloud_nimbus image remove rootimg
 must_refuse "grow vol1 to 32M (smaller)" '.' cloud_nimbus volume grow vol1 --size 32M
 must_refuse "grow s1 (a snapshot)" '.' cloud_nimbus volume grow s1 --size 128M
 must_refuse "pair remove p1 (it holds volumes)" 'vol1' cloud_nimbus pair remove p1
-RE_RM='agent: .*volume (vol1|s1): lv-remove'
+RE_RM='agent: .*volume (vol1|s1|imp1): lv-remove'
 r1=$(count sn1 "$RE_RM") r2=$(count sn2 "$RE_RM")
 t0=$(date +%s.%N)
 check "volume delete s1" quiet cloud_nimbus volume delete s1
 check "volume delete vol1 (no snapshot left)" quiet cloud_nimbus volume delete vol1
-removed() { [ "$(count sn1 "$RE_RM")" -ge $((r1 + 2)) ] && [ "$(count sn2 "$RE_RM")" -ge $((r2 + 2)) ]; }
+check "volume delete imp1" quiet cloud_nimbus volume delete imp1
+removed() { [ "$(count sn1 "$RE_RM")" -ge $((r1 + 3)) ] && [ "$(count sn2 "$RE_RM")" -ge $((r2 + 3)) ]; }
 if lab_wait 180 removed; then
-	ok "delete: both nodes removed vol1's and s1's LVs $(since "$t0") s after the delete"
+	ok "delete: both nodes removed vol1's, s1's and imp1's LVs $(since "$t0") s after the delete"
 else
 	not_ok "delete: both nodes removed the LVs"; fail_dump
 fi
@@ -490,7 +517,7 @@ for n in sn1 sn2; do
 	lvs=$(node_out "$n" LVS "lvs --noheadings -o lv_name nimbus | tr -d ' ' | tr '\n' ,")
 	ex=$(node_out "$n" EXPORTS "aoetctl -s /run/aoetd.sock status | grep -c '^export'")
 	note "delete: $n's LVs: $lvs; aoetd exports: $ex"
-	check "delete: $n has neither vol1 nor s1 as LV" test -z "$(grep -E '(^|,)(vol1|s1),' <<<"$lvs")" -a "$lvs" != "(no answer)"
+	check "delete: $n has none of vol1, s1, imp1 as LV" test -z "$(grep -E '(^|,)(vol1|s1|imp1),' <<<"$lvs")" -a "$lvs" != "(no answer)"
 	check "delete: $n's aoetd exports nothing" [ "$ex" = 0 ]
 done
 check "delete: volume list is empty" test -z "$(cloud_nimbus -o json volume list | jq -r '.volumes[]?.name')"
