@@ -486,8 +486,16 @@ static void decide(struct agent *a)
 				m->exp_size = h.drbd_size;
 			if (act == VA_NONE) {
 				if (strcmp(m->why, "exported") != 0 && strcmp(m->why, "kept, not exported") != 0 &&
-				    strcmp(m->why, "exported read-only") != 0)
+				    strcmp(m->why, "exported read-only") != 0) {
 					a->busy_volumes = true;
+				} else if (m->error[0]) {
+					/* Converged anyway (a resize the peer did first):
+					 * the failure no longer describes the volume. */
+					log_info("volume %s: %s; clearing the last error (%s)", w->name,
+						 m->why, m->error);
+					m->error[0] = '\0';
+					a->post_now = true;
+				}
 				continue;
 			}
 			all_done = false;

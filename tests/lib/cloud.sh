@@ -147,6 +147,7 @@ discovery-kernel nimbus/discovery/vmlinuz
 discovery-initrd nimbus/discovery/initrd.gz
 discovery-cmdline ${CLOUD_DISCOVERY_CMDLINE:-console=ttyS0}
 lost-after 900
+${CLOUD_NIMBUSD_EXTRA:-}
 EOF
 }
 
