@@ -267,7 +267,10 @@ node_out() {
 	guest_wait_for "$1" "^$tag " 120 || { echo "(no answer)"; return 1; }
 	guest_lines "$1" "^$tag " | tail -n 1 | cut -d' ' -f2-
 }
-go() { guest_send cl "$1"; }
+# Typed slowly (storage_type): the client's UART drops what comes faster
+# under load ("go-snap e10.1" once arrived as "go-snap " and the client
+# waited for ever).
+go() { storage_type cl "$1"; }
 fail_dump() {
 	cloud_nimbus volume show vol1 2>&1 | sed 's/^/#   /'
 	for n in sn1 sn2; do guest_lines "$n" 'agent:|fence|drbd' | tail -n 30 | sed "s/^/# $n: /"; done
