@@ -159,15 +159,19 @@ static json_t *size_json(json_t *obj, const char *key, uint64_t v)
 
 /* --- JSON --------------------------------------------------------------- */
 
-static json_t *have_json(const char *node, const struct smsg_have_volume *h, bool serving)
+/* observed_at: when the node's report holding h arrived (0: never). */
+static json_t *have_json(const char *node, const struct smsg_have_volume *h, bool serving,
+			 int64_t observed_at)
 {
 	json_t *o;
 
 	if (!h)
-		return json_pack("{s:s, s:b, s:b, s:b, s:b}", "node", node, "reported", 0,
-				 "lv", 0, "exported", 0, "serving", 0);
-	o = json_pack("{s:s, s:b, s:b, s:b, s:b, s:s, s:s, s:s, s:s, s:s, s:f, s:I, s:b, s:s}",
-		      "node", node, "reported", 1, "lv", h->lv, "drbd", h->drbd,
+		return json_pack("{s:s, s:b, s:b, s:b, s:b, s:I}", "node", node, "reported", 0,
+				 "lv", 0, "exported", 0, "serving", 0, "observed_at",
+				 (json_int_t)observed_at);
+	o = json_pack("{s:s, s:I, s:b, s:b, s:b, s:b, s:s, s:s, s:s, s:s, s:s, s:f, s:I, s:b, s:s}",
+		      "node", node, "observed_at", (json_int_t)observed_at, "reported", 1, "lv",
+		      h->lv, "drbd", h->drbd,
 		      "exported", h->exported, "role", smsg_role_name(h->role),
 		      "disk", smsg_dsk_name(h->disk), "peer_disk", smsg_dsk_name(h->peer_disk),
 		      "peer_role", smsg_role_name(h->peer_role), "conn", smsg_conn_name(h->conn),
@@ -210,7 +214,7 @@ json_t *volume_json(const struct pair_view *pv, const struct db_volume *v)
 	snprintf(aoe, sizeof(aoe), "e%u.%u", v->shelf, v->slot);
 	nodes = json_array();
 	for (int i = 0; nodes && i < 2; i++)
-		json_array_append_new(nodes, have_json(pv->p.node[i], h[i], st.serving[i]));
+		json_array_append_new(nodes, have_json(pv->p.node[i], h[i], st.serving[i], pv->at[i]));
 	o = json_pack("{s:s, s:s, s:s, s:s, s:i, s:i, s:s, s:I, s:i, s:s, s:f, s:I, s:I, s:I,"
 		      " s:o, s:o, s:o}",
 		      "name", v->name, "pair", v->pair,
@@ -252,6 +256,16 @@ json_t *pair_json(const struct pair_view *pv, bool full)
 				      "reporting", pv->fresh[i], "vg", pv->obs[i].vg);
 
 		if (n) {
+			json_t *disks = json_array();
+
+			for (size_t k = 0; disks && k < pv->obs[i].n_disks; k++) {
+				const struct smsg_disk *d = &pv->obs[i].disks[k];
+				json_t *dj = json_pack("{s:s, s:s, s:s}", "dev", d->dev, "state",
+						       smsg_disk_state_name(d->state), "detail", d->detail);
+
+				json_array_append_new(disks, dj ? size_json(dj, "size", d->size_bytes) : NULL);
+			}
+			json_object_set_new(n, "disks", disks ? disks : json_null());
 			size_json(n, "pool_size", pv->obs[i].pool_size);
 			size_json(n, "pool_used", pv->obs[i].pool_used);
 			size_json(n, "free", node_free(pv, i));

@@ -72,10 +72,45 @@ static void print_volume_list(json_t *r)
 		volume_row(v);
 }
 
+/* A node's disks as its agent found them when it started. */
+static void print_disks(json_t *disks)
+{
+	json_t *d;
+	size_t i;
+
+	if (!json_array_size(disks)) {
+		printf("  disks:    none reported\n");
+		return;
+	}
+	printf("  disks:\n");
+	json_array_foreach(disks, i, d) {
+		const char *st = cli_str(d, "state");
+
+		printf("    %-12s %8s  %s%s%s\n", cli_str(d, "dev"), sz(d, "size"),
+		       !strcmp(st, "claimed") ? "in the node's volume group" :
+		       !strcmp(st, "blank") ? "blank (claimed at the next boot)" :
+		       "left alone", cli_str(d, "detail")[0] ? ": " : "", cli_str(d, "detail"));
+	}
+}
+
+/* "12 s ago" from an observed_at (0: never). */
+static const char *age_str(json_t *at, char *buf, size_t len)
+{
+	long long t = json_integer_value(at), now = (long long)time(NULL);
+
+	if (t <= 0)
+		snprintf(buf, len, "never");
+	else if (now - t < 0)
+		snprintf(buf, len, "just now");
+	else
+		snprintf(buf, len, "%lld s ago", now - t);
+	return buf;
+}
+
 static void print_volume(json_t *v)
 {
 	json_t *n, *u, *fence = json_object_get(v, "fence");
-	char st[32], t[32];
+	char st[32], t[32], ago[32];
 	size_t i;
 
 	state_str(v, st, sizeof(st));
@@ -118,7 +153,8 @@ static void print_volume(json_t *v)
 	}
 	putchar('\n');
 	json_array_foreach(json_object_get(v, "nodes"), i, n) {
-		printf("node %s:\n", cli_str(n, "node"));
+		printf("node %s: (last report %s)\n", cli_str(n, "node"),
+		       age_str(json_object_get(n, "observed_at"), ago, sizeof(ago)));
 		if (!json_is_true(json_object_get(n, "reported"))) {
 			printf("  not reported (no current observed state)\n");
 			continue;
@@ -159,7 +195,7 @@ static void print_pair_list(json_t *r)
 static void print_pair(json_t *p)
 {
 	json_t *n, *v;
-	char t[32];
+	char t[32], ago[32];
 	size_t i;
 
 	printf("name:     %s\n", cli_str(p, "name"));
@@ -168,13 +204,15 @@ static void print_pair(json_t *p)
 	json_array_foreach(json_object_get(p, "nodes"), i, n) {
 		printf("node %s:\n", cli_str(n, "name"));
 		printf("  replication address: %s\n", cli_str(n, "replication_address"));
-		printf("  observed: %s UTC%s\n", cli_time(json_object_get(n, "observed_at"), t),
+		printf("  observed: %s UTC (%s)%s\n", cli_time(json_object_get(n, "observed_at"), t),
+		       age_str(json_object_get(n, "observed_at"), ago, sizeof(ago)),
 		       json_is_true(json_object_get(n, "reporting")) ? "" : " (not reporting)");
 		printf("  generation: %lld desired, %lld applied\n",
 		       (long long)json_integer_value(json_object_get(n, "generation")),
 		       (long long)json_integer_value(json_object_get(n, "applied_generation")));
 		printf("  thin pool: %s, %s used, %s free\n", sz(n, "pool_size"), sz(n, "pool_used"),
 		       sz(n, "free"));
+		print_disks(json_object_get(n, "disks"));
 	}
 	if (!json_array_size(json_object_get(p, "volumes"))) {
 		printf("volumes:  none\n");

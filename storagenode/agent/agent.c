@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <dirent.h>
 #include <unistd.h>
 
 #include "child.h"
@@ -19,6 +20,7 @@
 #include "log.h"
 #include "lvs.h"
 #include "procdrbd.h"
+#include "res_check.h"
 #include "volume_fsm.h"
 
 #define STEP_DEADLINE_MS   90000   /* create-md or lvcreate under emulation */
@@ -158,6 +160,67 @@ static void res_path(const struct agent *a, const char *name, char *out, size_t 
 	snprintf(out, cap, "%s/%s.res", a->o->drbd_dir, name);
 }
 
+static void check_path(const struct agent *a, const char *name, const char *ext, char *out, size_t cap)
+{
+	snprintf(out, cap, "%s/%s.%s", a->o->drbd_check_dir, name, ext);
+}
+
+/* The candidate resource file of w and its check configuration (every
+ * other installed *.res, as drbdadm's include glob sees them, and the
+ * candidate), written for `drbdadm -c CONF dump NAME` (res_check.h). */
+static int write_res_check(const struct agent *a, const struct smsg_want_volume *w, char *conf,
+			   size_t conf_cap)
+{
+	static char paths[SMSG_MAX_VOLUMES][256];
+	static const char *ptrs[SMSG_MAX_VOLUMES];
+	static char text[SMSG_MAX_VOLUMES * 280 + 512];
+	char cand[256], own[320];
+	struct dirent *e;
+	size_t n = 0;
+	ssize_t len;
+	DIR *d;
+	int rc;
+
+	mkdir(a->o->drbd_check_dir, 0700);
+	check_path(a, w->name, "res", cand, sizeof(cand));
+	check_path(a, w->name, "conf", conf, conf_cap);
+	snprintf(own, sizeof(own), "%s.res", w->name);
+	rc = write_atomic(cand, w->resource);
+	if (rc < 0)
+		return rc;
+	d = opendir(a->o->drbd_dir);
+	while (d && (e = readdir(d)) && n < SMSG_MAX_VOLUMES) {
+		size_t l = strlen(e->d_name);
+
+		if (l < 5 || strcmp(e->d_name + l - 4, ".res") != 0 || strcmp(e->d_name, own) == 0)
+			continue;
+		snprintf(paths[n], sizeof(paths[n]), "%s/%s", a->o->drbd_dir, e->d_name);
+		ptrs[n] = paths[n];
+		n++;
+	}
+	if (d)
+		closedir(d);
+	len = res_check_conf(text, sizeof(text), ptrs, n, cand);
+	if (len < 0)
+		return (int)len;
+	return write_atomic(conf, text);
+}
+
+/* The checked candidate into /etc/drbd.d (drbdadm dump accepted it). */
+static int install_res(const struct agent *a, const char *name)
+{
+	static char buf[SMSG_RESOURCE_MAX + 1];
+	char cand[256], p[256];
+	ssize_t n;
+
+	check_path(a, name, "res", cand, sizeof(cand));
+	n = read_file(cand, buf, sizeof(buf));
+	if (n < 0)
+		return (int)n;
+	res_path(a, name, p, sizeof(p));
+	return write_atomic(p, buf);
+}
+
 static bool res_current(const struct agent *a, const struct smsg_want_volume *w)
 {
 	static char buf[SMSG_RESOURCE_MAX + 1];
@@ -287,15 +350,25 @@ static void run_action(struct agent *a, const struct smsg_want_volume *w, const 
 		snprintf(size, sizeof(size), "%llub", (unsigned long long)w->size_bytes);
 	log_info("volume %s: %s (%s)", name, vol_action_name(act), m->why ? m->why : "");
 	switch (act) {
-	case VA_WRITE_RES:
-		res_path(a, name, p, sizeof(p));
-		rc = write_atomic(p, w->resource);
+	case VA_WRITE_RES: {
+		/* checked before installed: a file drbdadm cannot parse, or
+		 * one whose minor or port clashes with an installed one,
+		 * never replaces the running one */
+		static char conf[256];
+		char *v[] = { "drbdadm", "-c", conf, "dump", (char *)name, NULL };
+
+		rc = write_res_check(a, w, conf, sizeof(conf));
 		if (rc < 0) {
-			set_error(m, "cannot write %s: %s", p, strerror(-rc));
+			set_error(m, "cannot write the check of %s's resource file in %s: %s", name,
+				  a->o->drbd_check_dir, strerror(-rc));
 			m->retry_at = http_now_ms() + FAIL_BACKOFF_MS;
+			a->dirty = true;
+			return;
 		}
-		a->dirty = true;
-		return;
+		(void)p;
+		memcpy(argv, v, sizeof(v));
+		break;
+	}
 	case VA_EXPORT:
 	case VA_UNEXPORT:
 		m->cfg_in = act == VA_EXPORT;
@@ -547,6 +620,7 @@ static void child_done(struct agent *a)
 {
 	enum ch_kind k = a->ch_kind;
 	struct vmem *m;
+	int rc;
 
 	a->ch_kind = CH_NONE;
 	switch (k) {
@@ -567,7 +641,15 @@ static void child_done(struct agent *a)
 		m = mem_get(a, a->ch_vol);
 		if (!m)
 			break;
-		if (a->ch.status != 0) {
+		if (a->ch.status != 0 && a->ch_act == VA_WRITE_RES) {
+			char why[200];
+
+			res_check_reason(a->ch.out, a->ch.out_len, why, sizeof(why));
+			set_error(m, "drbdadm refused the resource file (exit %d, not installed): %s",
+				  a->ch.status, why);
+			log_warn("volume %s: %s", m->name, m->error);
+			m->retry_at = http_now_ms() + FAIL_BACKOFF_MS;
+		} else if (a->ch.status != 0) {
 			char *last = a->ch.out + a->ch.out_len;
 
 			while (last > a->ch.out && (last[-1] == '\n' || last[-1] == ' '))
@@ -575,6 +657,11 @@ static void child_done(struct agent *a)
 			last = strrchr(a->ch.out, '\n');
 			set_error(m, "%s failed (exit %d): %.180s", vol_action_name(a->ch_act),
 				  a->ch.status, last ? last + 1 : a->ch.out);
+			log_warn("volume %s: %s", m->name, m->error);
+			m->retry_at = http_now_ms() + FAIL_BACKOFF_MS;
+		} else if (a->ch_act == VA_WRITE_RES && (rc = install_res(a, m->name)) < 0) {
+			set_error(m, "cannot install %s's resource file in %s: %s", m->name,
+				  a->o->drbd_dir, strerror(-rc));
 			log_warn("volume %s: %s", m->name, m->error);
 			m->retry_at = http_now_ms() + FAIL_BACKOFF_MS;
 		} else {
@@ -690,6 +777,9 @@ static void start_post(struct agent *a)
 	memcpy(o.mac, a->o->mac, MAC_LEN);
 	snprintf(o.node, sizeof(o.node), "%s", a->node);
 	o.generation = a->applied;
+	o.n_disks = a->o->n_disks < SMSG_MAX_DISKS ? a->o->n_disks : SMSG_MAX_DISKS;
+	if (o.n_disks)
+		memcpy(o.disks, a->o->disks, o.n_disks * sizeof(o.disks[0]));
 	o.vg = a->lvs_ok;
 	o.vg_size = a->lvs.vg_size;
 	o.vg_free = a->lvs.vg_free <= a->lvs.vg_size ? a->lvs.vg_free : a->lvs.vg_size;

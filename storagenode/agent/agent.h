@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "mac.h"
+#include "agent/storage_msg.h"
 
 #define AGENT_CTRL_DEFAULT "/run/nimbus/storaged.sock"
 #define AGENT_ENV_DEFAULT  "/run/nimbus/storaged.env"
@@ -24,8 +25,11 @@ struct agent_opts {
 	const char *vg, *pool;
 	const char *aoetd_conf, *aoetd_sock;
 	const char *drbd_dir;        /* /etc/drbd.d */
+	const char *drbd_check_dir;  /* candidates checked by drbdadm before drbd_dir (res_check.h) */
 	const char *ctrl;            /* the control socket */
 	const char *env;             /* where the handlers find the above */
+	const struct smsg_disk *disks; /* the node's disks as probed when the agent started */
+	size_t n_disks;
 };
 
 int agent_run(const struct agent_opts *o);

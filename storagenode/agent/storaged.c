@@ -184,8 +184,35 @@ static int prepare(const struct opts *o, bool change)
 static int cmd_prepare(const struct opts *o) { return prepare(o, true); }
 static int cmd_probe(const struct opts *o) { return prepare(o, false); }
 
+/* The disks as the agent reports them (pair show): what prepare-disks
+ * left, classified by the same rule; skipped devices are not listed. */
+static size_t report_disks(const char *vg, struct smsg_disk *out, size_t max)
+{
+	static struct disk_probe disks[DISKS_MAX];
+	int n = probe_disks("/sys/block", "/dev", disks, DISKS_MAX);
+	size_t k = 0;
+
+	for (int i = 0; i < n && k < max; i++) {
+		char reason[DISK_REASON_MAX];
+		enum disk_class c = disk_classify(&disks[i], vg, reason);
+
+		if (c == DISK_SKIP)
+			continue;
+		memset(&out[k], 0, sizeof(out[k]));
+		snprintf(out[k].dev, sizeof(out[k].dev), "/dev/%.*s", (int)sizeof(out[k].dev) - 6, disks[i].name);
+		out[k].size_bytes = disks[i].size;
+		out[k].state = c == DISK_OURS ? SMSG_DISK_CLAIMED :
+			       c == DISK_BLANK ? SMSG_DISK_BLANK : SMSG_DISK_FOREIGN;
+		if (c == DISK_FOREIGN)
+			snprintf(out[k].detail, sizeof(out[k].detail), "%.*s", (int)sizeof(out[k].detail) - 1, reason);
+		k++;
+	}
+	return k;
+}
+
 static int cmd_run(const struct opts *o)
 {
+	static struct smsg_disk disks[SMSG_MAX_DISKS];
 	struct agent_opts a = o->run;
 
 	if (!o->have_server || !o->have_mac || !a.iface) {
@@ -194,6 +221,8 @@ static int cmd_run(const struct opts *o)
 	}
 	a.vg = o->vg;
 	a.pool = o->pool;
+	a.disks = disks;
+	a.n_disks = report_disks(o->vg, disks, SMSG_MAX_DISKS);
 	return agent_run(&a) < 0 ? 1 : 0;
 }
 
@@ -234,6 +263,7 @@ int main(int argc, char **argv)
 	struct opts o = { .vg = "nimbus", .pool = "pool", .pool_pct = 90,
 			  .run = { .aoetd_conf = "/etc/nimbus/aoetd.conf",
 				   .aoetd_sock = "/run/aoetd.sock", .drbd_dir = "/etc/drbd.d",
+				   .drbd_check_dir = "/run/nimbus/drbd-check",
 				   .ctrl = AGENT_CTRL_DEFAULT, .env = AGENT_ENV_DEFAULT } };
 	unsigned ip[4], port;
 	char extra;

@@ -23,7 +23,7 @@ enum vol_action {
 	VA_LV_CREATE,       /* lvcreate -V SIZE -T VG/POOL -n NAME */
 	VA_SNAP_CREATE,     /* lvcreate -s VG/ORIGIN -n NAME, activated */
 	VA_LV_EXTEND,       /* lvextend -L SIZE VG/NAME */
-	VA_WRITE_RES,       /* the desired resource file to /etc/drbd.d/NAME.res, atomically */
+	VA_WRITE_RES,       /* the desired resource file checked (drbdadm -c CHECK dump), then to /etc/drbd.d/NAME.res */
 	VA_CREATE_MD,       /* drbdadm create-md --force NAME (a new LV only) */
 	VA_UP,              /* drbdadm up NAME */
 	VA_ADJUST,          /* drbdadm adjust NAME (StandAlone: connect again) */

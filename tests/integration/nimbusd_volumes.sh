@@ -129,10 +129,12 @@ desired() { # desired NS MAC -> the desired state JSON
 	lab_in "$1" curl -s -m 5 "http://10.77.0.1:8080/v1/storage/desired/$2"
 }
 # observed N VOLUMES-JSON: sn N reports a 100G pool with 10G used.
-# GEN_N: the generation sn N says it converged to (default 1).
+# GEN_N: the generation sn N says it converged to (default 1); sn1 has a
+# disk of its VG and a foreign one.
+DISKS_1='{"dev":"/dev/vdb","state":"claimed","size_bytes":128849018880,"detail":""},{"dev":"/dev/vdc","state":"foreign","size_bytes":1073741824,"detail":"partition table (dos)"}'
 observed() {
-	local g; eval "g=\${GEN_$1:-1}"
-	printf '{"mac":"52:54:00:aa:00:1%s","node":"sn%s","generation":'"$g"',"vg":true,"vg_size":128849018880,"vg_free":0,"pool_size":107374182400,"pool_used":10737418240,"disks":[],"volumes":[%s]}' "$1" "$1" "$2"
+	local g d; eval "g=\${GEN_$1:-1} d=\${DISKS_$1:-}"
+	printf '{"mac":"52:54:00:aa:00:1%s","node":"sn%s","generation":'"$g"',"vg":true,"vg_size":128849018880,"vg_free":0,"pool_size":107374182400,"pool_used":10737418240,"disks":[%s],"volumes":[%s]}' "$1" "$1" "$d" "$2"
 }
 vol() { # vol NAME EXPORTED DISK CONN PERCENT
 	printf '{"name":"%s","lv":true,"size_bytes":10737418240,"drbd":true,"role":"Primary","peer_role":"Primary","disk":"%s","peer_disk":"%s","conn":"%s","sync_percent":%s,"sync_eta_s":%s,"exported":%s,"error":""}' \
@@ -166,6 +168,14 @@ expect_fail "volume create with nothing observed: no space, naming the most free
 check "sn1 reports its storage" report_ok 1 ""
 check "sn2 reports its storage" report_ok 2 ""
 check "pair show has both thin pools" bash -c "'$NIMBUS_BIN/nimbus' -s '$SOCK' pair show p1 | grep -c 'thin pool: 100G, 10G used, 90G free' | grep -q 2"
+out=$(N pair show p1)
+check "pair show lists sn1's disk of its VG" grep -qE '^    /dev/vdb +120G  in the node.s volume group$' <<<"$out"
+check "pair show lists sn1's foreign disk, left alone with its reason" \
+	grep -qE '^    /dev/vdc +1G  left alone: partition table \(dos\)$' <<<"$out"
+check "pair show says sn2 reported no disk" grep -q '^  disks:    none reported$' <<<"$out"
+check "pair show says how old each report is" bash -c '[ "$(grep -cE "observed: .* UTC \([0-9]+ s ago\)" <<<"$1")" = 2 ]' _ "$out"
+check "pair show -o json has sn1's disks" \
+	bash -c "'$NIMBUS_BIN/nimbus' -s '$SOCK' pair show p1 -o json | jq -e '.nodes[0].disks | length == 2 and .[1].state == \"foreign\" and .[1].size == 1073741824'"
 
 # --- volumes ----------------------------------------------------------------
 expect_fail "a bad size refused, naming it" "bad size '10X'" volume create vol1 --size 10X
