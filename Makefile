@@ -7,7 +7,7 @@
 #   make check-unit   cmocka unit tests only
 #   make check-asan   unit + integration tests against an ASan/UBSan build
 #   make fuzz         run every fuzz target for FUZZ_SECONDS each (clang libFuzzer)
-#   make bench        benchmarks; writes docs/benchmarks.md
+#   make bench        benchmarks (aoetd vs vblade; replicated volumes in VMs); writes docs/benchmarks.md
 #   make lab          bring up the demo/lab (see README)
 
 B        ?= build
@@ -84,6 +84,7 @@ fuzz:
 
 bench: all
 	./tests/bench/run-bench --bin $(BIN)
+	./tests/bench/storage-bench --bin $(BIN)
 
 lab:
 	./scripts/install-deps

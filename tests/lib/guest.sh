@@ -238,6 +238,16 @@ aoe_wait_dev() {
 	done
 	return 1
 }
+# wait_go WORD: block until the host types the line "WORD [ARG]" on the
+# console (storage_type); ARG in $arg. Lines ending in \r from the UART
+# are cleaned.
+wait_go() {
+	go=""
+	while [ "$go" != "$1" ]; do
+		read -r go arg || sleep 1
+		go=$(echo "$go" | tr -d '\r') arg=$(echo "$arg" | tr -d '\r')
+	done
+}
 # aoe_paths eX.Y: the number of targets (MAC addresses) the driver uses for
 # the device, from its debugfs file (one line per target starting with a MAC).
 aoe_paths() {
