@@ -50,8 +50,10 @@
 # config node is .1, nodes get fixed addresses from .10-.49, unknown machines
 # .100-.199), CLOUD_DISCOVERY_CMDLINE (the discovery image's kernel
 # arguments), NIMBUS_AOE_TARGET (target program; default build/bin/aoetd, or
-# vblade when aoetd is not built), CLOUD_DETACH=1 (daemons in a session of
-# their own, so they outlive the script that started them: scripts/lab).
+# vblade when aoetd is not built), CLOUD_MTU (the MTU of the config node's
+# and the namespace storage nodes' veths, default 1500), CLOUD_DETACH=1
+# (daemons in a session of their own, so they outlive the script that
+# started them: scripts/lab).
 # Files live in $LAB_DIR: nimbusd.conf, nimbusd.sock, nimbus.db, dhcpd.conf,
 # dhcpd.leases, site.conf (dhcpd-include), tftp/, NAME.aoetd.sock (each
 # aoetd's control socket) and the logs. PIDs: CLOUD_PID[nimbusd], [dhcpd],
@@ -108,7 +110,7 @@ cloud_config_net() {
 		CLOUD_IF=$br
 	else
 		lab_netns "$cn"
-		lab_veth "$cn" eth0 "$sw" "v-$cn"
+		lab_veth "$cn" eth0 "$sw" "v-$cn" "${CLOUD_MTU:-1500}"
 		lab_bridge_port "$sw" "$br" "v-$cn"
 		CLOUD_IF=eth0
 	fi

@@ -119,7 +119,8 @@ storage_pair_cloud() {
 	lab_netns sw; lab_bridge sw br0; lab_bridge sw br1
 	CLOUD_NIMBUSD_EXTRA="aoe-interface eth0
 aoe-bench $NIMBUS_BIN/aoe-bench"
-	cloud_config_node cn sw br0
+	# volume import's frames as big as the nodes take
+	CLOUD_MTU=${STORAGE_MTU:-1500} cloud_config_node cn sw br0
 	mkdir -p "$LAB_DIR/tftp/images/storage"
 	install -m 0644 "$STORAGE_IMG/vmlinuz" "$STORAGE_IMG/initrd.gz" "$LAB_DIR/tftp/images/storage/"
 	_storage_quiet cloud_nimbus image add storage --kernel images/storage/vmlinuz \

@@ -223,6 +223,21 @@ node_out() {
 	guest_wait_for "$1" "^$tag " 120 || { echo "(no answer)"; return 1; }
 	guest_lines "$1" "^$tag " | tail -n 1 | cut -d' ' -f2-
 }
+# wait_resynced TAG: poll volume show (at most 300 s) until vol1 is ready,
+# noting what it said of the resync when it first showed one (seen_sync).
+wait_resynced() {
+	seen_sync=""
+	for _ in $(seq 1 300); do
+		cloud_nimbus volume show vol1 >"$LAB_DIR/show.out" 2>&1
+		if grep -qiE 'resync|SyncTarget|SyncSource' "$LAB_DIR/show.out" && [ -z "$seen_sync" ]; then
+			seen_sync=$(grep -iE 'resync|%' "$LAB_DIR/show.out" | head -n 3 | tr '\n' ' ')
+			note "$1 during the resync: $seen_sync"
+		fi
+		[ "$(state vol1)" = ready ] && return 0
+		sleep 1
+	done
+	return 1
+}
 # Typed slowly (storage_type): the client's UART drops what comes faster
 # under load ("go-snap e10.1" once arrived as "go-snap " and the client
 # waited for ever).
@@ -259,16 +274,7 @@ cloud_nimbus volume show vol1 2>&1 | sed 's/^/#   /'
 cp "$(guest_console sn2)" "$LAB_DIR/sn2.console.1"
 t_back=$(date +%s.%N)
 boot sn2
-seen_sync=""
-for _ in $(seq 1 300); do
-	cloud_nimbus volume show vol1 >"$LAB_DIR/show.out" 2>&1
-	if grep -qiE 'resync|SyncTarget|SyncSource' "$LAB_DIR/show.out" && [ -z "$seen_sync" ]; then
-		seen_sync=$(grep -iE 'resync|%' "$LAB_DIR/show.out" | head -n 3 | tr '\n' ' ')
-		note "(a) during the resync: $seen_sync"
-	fi
-	[ "$(state vol1)" = ready ] && break
-	sleep 1
-done
+wait_resynced "(a)"
 if [ "$(state vol1)" = ready ]; then
 	t_resync_a=$(since "$t_back")
 	ok "(a) sn2 back: resynced and both export vol1 again, $t_resync_a s after its restart"
@@ -327,16 +333,7 @@ cloud_nimbus volume show vol1 2>&1 | sed 's/^/#   /'
 
 ip -n "$(lab_ns sw)" link set t1-sn2 up
 t_link=$(date +%s.%N)
-seen_sync=""
-for _ in $(seq 1 300); do
-	cloud_nimbus volume show vol1 >"$LAB_DIR/show.out" 2>&1
-	if grep -qiE 'resync|SyncTarget|SyncSource' "$LAB_DIR/show.out" && [ -z "$seen_sync" ]; then
-		seen_sync=$(grep -iE 'resync|%' "$LAB_DIR/show.out" | head -n 3 | tr '\n' ' ')
-		note "(b) during the resync: $seen_sync"
-	fi
-	[ "$(state vol1)" = ready ] && break
-	sleep 1
-done
+wait_resynced "(b)"
 if [ "$(state vol1)" = ready ]; then
 	t_resync_b=$(since "$t_link")
 	ok "(b) link back: resynced, fence released, both export vol1, $t_resync_b s after the link returned"
