@@ -182,6 +182,7 @@ static void slot_put(struct daemon *d, struct slot *s)
 	s->ex = NULL;
 	s->ifc = NULL;
 	s->fallback = false;
+	s->final_sync = false;
 	s->zc = NULL;
 	s->next = d->free;
 	d->free = s;
@@ -250,7 +251,10 @@ static void export_destroy(struct daemon *d, struct export *ex)
 			break;
 		}
 	}
-	export_sync(ex);
+	/* Without io_uring the closing sync runs here, in the loop (every
+	 * disk wait does then); with it, gc() has already had it done. */
+	if (!ex->synced)
+		export_sync(ex);
 	log_info("export %u.%u: closed %s", ex->cfg.shelf, ex->cfg.slot,
 		 ex->cfg.path);
 	backing_close(&ex->b);
@@ -365,6 +369,34 @@ static void rebuild_ifaces(struct daemon *d)
 	set_rx_polling(d, !d->rx_paused);
 }
 
+/* The last fdatasync of a retired export, through io_uring like its
+ * other disk waits: a device that holds its I/O (DRBD frozen by fencing
+ * while the agent unexports it, which is why it is removed) must not hold
+ * the loop, or the reload that removed it and every other export would
+ * wait with it. Without a free slot, the next round tries again. */
+static void start_closing_sync(struct daemon *d, struct export *ex)
+{
+	struct slot *s = slot_get(d);
+	int rc;
+
+	if (!s)
+		return;
+	s->ex = ex;
+	s->final_sync = true;
+	s->io.action = TARGET_FLUSH;
+	ex->inflight++;
+	rc = ioeng_fdatasync(&d->io, ex->b.fd, s);
+	if (rc == 0)
+		rc = ioeng_submit(&d->io);
+	if (rc < 0) {
+		log_warn("export %u.%u: cannot queue its closing fdatasync: %s; syncing in the loop",
+			 ex->cfg.shelf, ex->cfg.slot, strerror(-rc));
+		slot_put(d, s);
+		return;
+	}
+	ex->closing_sync = true;
+}
+
 /* Frees retired exports and unused interfaces that nothing refers to. */
 static void gc(struct daemon *d)
 {
@@ -373,8 +405,14 @@ static void gc(struct daemon *d)
 
 	for (ex = d->zombies; ex; ex = enext) {
 		enext = ex->next;
-		if (ex->inflight == 0)
-			export_destroy(d, ex);
+		if (ex->inflight)
+			continue;
+		if (!ex->synced && d->have_uring && !ex->cfg.read_only && ex->b.fd >= 0) {
+			if (!ex->closing_sync)
+				start_closing_sync(d, ex);
+			continue;
+		}
+		export_destroy(d, ex);
 	}
 	for (i = d->ifaces; i; i = inext) {
 		inext = i->next;
@@ -734,6 +772,14 @@ static void complete(struct daemon *d, struct slot *s, int64_t result)
 	 * them go, long after the peer took over). Acknowledging such a write
 	 * would acknowledge data the resync then overwrites; unanswered, the
 	 * initiator retransmits to a target that still serves. */
+	if (s->final_sync) {
+		if (result < 0)
+			log_err("export %u.%u: fdatasync %s: %s", s->ex->cfg.shelf, s->ex->cfg.slot,
+				s->ex->cfg.path, strerror((int)-result));
+		s->ex->synced = true;
+		slot_put(d, s);
+		return;
+	}
 	if (s->ex->removed) {
 		s->ex->late_dropped++;
 		if (s->ex->late_dropped == 1)

@@ -43,6 +43,7 @@ struct slot {
 	struct target_io io;
 	size_t done;          /* bytes transferred so far (short transfers) */
 	bool fallback;        /* O_DIRECT refused: use the buffered fd */
+	bool final_sync;      /* the closing fdatasync of a retired export */
 	const uint8_t *zc;    /* read reply data straight from the export's
 			       * mapping (tx holds only the header), or NULL */
 	struct slot *next;    /* free list or an interface's send queue */
@@ -55,6 +56,8 @@ struct export {
 	unsigned inflight;
 	bool removed;         /* no longer configured: freed when idle */
 	uint64_t late_dropped; /* completions after removal, not answered */
+	bool closing_sync;    /* its closing fdatasync submitted (io_uring) */
+	bool synced;          /* ... and finished: close without another */
 	bool inline_io;       /* page-cache export: written in the loop */
 	bool warned_unaligned;
 	uint64_t io_errors;   /* disk errors, for rate-limited logging */

@@ -15,7 +15,8 @@
 #    (the longest write is the stall), every acknowledged write reads back;
 #    sn2 started again resyncs (nimbus volume show: resyncing) and exports.
 #  - (b) only the replication link cut mid-write (sn2's replication tap
-#    down on the host side): nimbusd grants the fence to one node and
+#    down on the host side; a second volume, idle, on the pair as well):
+#    nimbusd grants the fence to one node and
 #    refuses the other (its message), the loser stops exporting (time from
 #    the cut measured), the winner serves on; the link back, the resync
 #    ends, both halves are byte-identical (md5 of each node's backing LV over
@@ -289,8 +290,16 @@ check "(a) sn2 resynced (volume show, or its agent: 'resync finished')" \
 guest_lines sn2 'agent: .*volume vol1' | sed 's/^/# sn2: /'
 
 # --- (b) the replication link cut mid-write -----------------------------------
+# idle1 gets no client I/O: when the link goes, the loser unexports a
+# volume whose DRBD device holds every I/O (frozen by the fencing) and
+# nothing of it is in flight in aoetd, so aoetd closes it at once (its
+# closing fdatasync once blocked aoetd's loop, and every later reload:
+# the loser then never stepped down).
+check "volume create idle1 --size 16M --wait (no client I/O)" quiet cloud_nimbus volume create idle1 --size 16M --wait 240
 # sn2 was started again by a new QEMU: its console log starts afresh.
 RE_GONE='agent: .*volume vol1: no longer exported'
+RE_IDLE_GONE='agent: .*volume idle1: no longer exported'
+c_idle1=$(count sn1 "$RE_IDLE_GONE") c_idle2=$(count sn2 "$RE_IDLE_GONE")
 c_gone1=$(count sn1 "$RE_GONE") c_gone2=$(count sn2 "$RE_GONE")
 c_fence1=$(count sn1 'fence-peer vol1: (granted|refused)') c_fence2=$(count sn2 'fence-peer vol1: (granted|refused)')
 go go-b
@@ -314,6 +323,21 @@ else
 	not_ok "(b) exactly one node stopped exporting (got: '${loser:-none}')"; fail_dump
 fi
 winner=$([ "$loser" = sn1 ] && echo sn2 || echo sn1)
+# Each volume has its own fence: idle1's may go to the other node.
+idle_loser() {
+	local a b
+	a=$([ "$(count sn1 "$RE_IDLE_GONE")" -gt "$c_idle1" ] && echo 1 || echo 0)
+	b=$([ "$(count sn2 "$RE_IDLE_GONE")" -gt "$c_idle2" ] && echo 1 || echo 0)
+	case $a$b in 10) echo sn1 ;; 01) echo sn2 ;; 11) echo both ;; esac
+}
+idle_gone() { [ -n "$(idle_loser)" ]; }
+lab_wait 60 idle_gone
+iloser=$(idle_loser)
+note "(b) idle1's fence: $(guest_lines sn1 'fence-peer idle1: (granted|refused)' | tail -n 1 | sed 's/.*fence-peer/sn1: fence-peer/'); $(guest_lines sn2 'fence-peer idle1: (granted|refused)' | tail -n 1 | sed 's/.*fence-peer/sn2: fence-peer/')"
+check "(b) exactly one node stopped exporting the idle volume idle1 (${iloser:-none})" \
+	[ "$iloser" = sn1 -o "$iloser" = sn2 ]
+check "(b) ${iloser:-its loser}'s aoetd answers (aoetctl status)" \
+	test "$(node_out "${iloser:-sn1}" AOETD "aoetctl -s /run/aoetd.sock status >/dev/null 2>&1 && echo answers")" = answers
 guest_wait_for cl '^b-done' 400 || { not_ok "(b) client finished"; fail_dump; exit 1; }
 stall_b=$(guest_lines cl '^stall-b-ms: ' | awk '{ print $2 }')
 note "(b) longest 1 MiB write across the cut: ${stall_b:-?} ms"
@@ -341,6 +365,8 @@ else
 	not_ok "(b) vol1 ready again after the link returned"; fail_dump; exit 1
 fi
 check "(b) the fence is released" [ "$(field vol1 .fence)" = null ]
+check "(b) idle1 ready again (both export it)" wait_state idle1 ready 120
+check "volume delete idle1" quiet cloud_nimbus volume delete idle1
 go go-c
 guest_wait_for cl '^c-done' 300 || { not_ok "(b) client read back after the resync"; fail_dump; exit 1; }
 whole=$(guest_lines cl '^WHOLE ' | awk '{ print $2 }')
