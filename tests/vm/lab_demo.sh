@@ -1,20 +1,22 @@
 #!/usr/bin/env bash
 # `make lab` end to end: `scripts/lab up` brings up the virtual cloud - a
-# config node (nimbusd, isc-dhcpd, in.tftpd), two storage nodes (aoetd
-# exporting the hardware-node image as e1.0) and hardware node hw1, which
-# PXE-boots Xen and dom0 with its root on AoE - and returns once nimbusd
-# says hw1 is booted. The commands it prints work (the nimbus CLI on its
-# socket, aoetctl status, scripts/lab status, the console); with storage node
-# sn1 stopped dom0's root keeps answering, and sn1 starts again; `scripts/lab
-# down` leaves no namespace, process or file behind. Then the small storage
-# demo (`up --storage-only`: a guest mounts a disk through both storage
-# nodes) comes up and goes down. Runs as a lab of its own (NIMBUS_LAB_ID,
+# config node (nimbusd, isc-dhcpd, in.tftpd), two storage nodes (QEMU
+# machines PXE-booted into role storage, pair p1; the hardware-node image
+# imported into volume dom0-base and shared read-only as its snapshot
+# dom0-root) and hardware node hw1, which PXE-boots Xen and dom0 with its
+# root on dom0-root - and returns once nimbusd says hw1 is booted. The
+# commands it prints work (the nimbus CLI on its socket, scripts/lab status,
+# the console); with storage machine sn1 powered off dom0's root keeps
+# answering, and sn1 powered on again boots and serves dom0-root again;
+# `scripts/lab down` leaves no namespace, process or file behind. Then the
+# small storage demo (`up --storage-only`: a guest mounts a disk through two
+# aoetd) comes up and goes down. Runs as a lab of its own (NIMBUS_LAB_ID,
 # NIMBUS_LAB_RUN), beside any lab a developer has up.
-# timeout: 720
+# timeout: 1200
 set -u
 . "$(dirname "$0")/../lib/lab.sh"
 
-lab_need "${NIMBUS_AOE_TARGET:-$NIMBUS_BIN/aoetd}" "$NIMBUS_BIN/nimbus" "$NIMBUS_BIN/aoetctl" socat
+lab_need "${NIMBUS_AOE_TARGET:-$NIMBUS_BIN/aoetd}" "$NIMBUS_BIN/nimbus" socat jq
 lab_init
 t0=$(date +%s)
 elapsed() { echo "$(( $(date +%s) - t0 )) s"; }
@@ -25,6 +27,7 @@ lab=("$NIMBUS_TOP/scripts/lab")
 # Whatever happens, take the lab down again.
 lab_on_exit "${lab[0]} down"
 nimbus() { "$NIMBUS_BIN/nimbus" --socket "$RUN/nimbusd.sock" "$@"; }
+vol() { nimbus -o json volume show "$1" 2>/dev/null | jq -r "$2"; }
 heartbeats() { tr -d '\r' <"$RUN/hw1.console" | grep -cE 'nimbus-heartbeat [0-9]+: root .* read ok'; }
 
 # down_leaves_nothing WHAT: `scripts/lab down` and the checks that it ended
@@ -55,7 +58,7 @@ t_boot=$(sed -n 's/.*\[\([0-9]*\) s\] nimbusd: hw1 reported booted.*/\1/p' "$LAB
 check "it measured hw1's boot, power-on to booted (${t_boot:-?} s)" [ -n "$t_boot" ]
 note "make lab: scripts/lab up took $(elapsed); hw1 booted ${t_boot:-?} s after power-on"
 for how in "nimbus --socket $RUN/nimbusd.sock" 'scripts/lab console' \
-	"aoetctl -s $RUN/sn1.aoetd.sock status" 'scripts/lab stop-node sn1' 'scripts/lab down'; do
+	'volume show dom0-root' 'scripts/lab stop-node sn1' 'scripts/lab start-node sn1' 'scripts/lab down'; do
 	check "it says how to use the lab: $how" grep -qF -- "$how" "$LAB_DIR/up.log"
 done
 
@@ -71,10 +74,15 @@ check "role hw boots image hwnode" eval 'nimbus role list | grep -qE "hw .*hwnod
 
 "${lab[@]}" status >"$LAB_DIR/status.log" 2>&1
 sed 's/^/# status| /' "$LAB_DIR/status.log"
-check "scripts/lab status shows nimbusd, dhcpd, in.tftpd, two aoetd and hw1's QEMU running" \
-	[ "$(grep -cE '^(nimbusd|dhcpd|in\.tftpd|aoetd|qemu-system-x86_64) .*: running, pid ' "$LAB_DIR/status.log")" = 6 ]
-check "aoetctl status on sn1 shows the read-only export e1.0" \
-	eval '"$NIMBUS_BIN/aoetctl" -s "$RUN/sn1.aoetd.sock" status | grep -q "^export"'
+check "scripts/lab status shows nimbusd, dhcpd, in.tftpd and the QEMU of sn1, sn2 and hw1 running" \
+	[ "$(grep -cE '^(nimbusd|dhcpd|in\.tftpd|qemu-system-x86_64) .*: running, pid ' "$LAB_DIR/status.log")" = 6 ]
+note "volumes: $(nimbus volume list 2>&1 | tr '\n' ';')"
+check "volume dom0-base (the imported image) is ready on pair p1" [ "$(vol dom0-base .state)/$(vol dom0-base .pair)" = ready/p1 ]
+check "its snapshot dom0-root is exported by both storage nodes" \
+	[ "$(vol dom0-root '[.nodes[] | select(.exported)] | length')" = 2 ]
+root=$(vol dom0-root .aoe)
+check "role hw's image boots dom0-root ($root)" eval 'nimbus image show hwnode | grep -q "nimbus.root=$root"'
+check "volume show dom0-root says image hwnode uses it" eval 'nimbus volume show dom0-root | grep -q hwnode'
 check "hw1's console socket streams dom0's root heartbeats" \
 	eval 'timeout 12 socat -u "UNIX-CONNECT:$RUN/hw1.sock" - 2>/dev/null | grep -q -m 1 nimbus-heartbeat'
 
@@ -83,17 +91,27 @@ check "hw1's console socket streams dom0's root heartbeats" \
 before=$(heartbeats)
 stopped=$(date +%s)
 "${lab[@]}" stop-node sn1 >"$LAB_DIR/stop.log" 2>&1
-check "scripts/lab stop-node sn1" grep -q 'stopped aoetd on sn1' "$LAB_DIR/stop.log"
+check "scripts/lab stop-node sn1 powers it off" grep -q 'powered sn1 off' "$LAB_DIR/stop.log"
 if lab_wait 90 eval '[ "$(heartbeats)" -ge $((before + 4)) ]'; then
-	ok "dom0's root keeps answering with sn1 stopped (4 heartbeats in $(( $(date +%s) - stopped )) s)"
+	ok "dom0's root keeps answering with sn1 off (4 heartbeats in $(( $(date +%s) - stopped )) s)"
 else
-	not_ok "dom0's root keeps answering with sn1 stopped ($(( $(heartbeats) - before )) heartbeats in 90 s)"
+	not_ok "dom0's root keeps answering with sn1 off ($(( $(heartbeats) - before )) heartbeats in 90 s)"
 fi
 check "nimbusd still has hw1 booted" eval 'nimbus -o json node show hw1 | grep -qE "\"state\": *\"booted\""'
+started=$(date +%s)
 "${lab[@]}" start-node sn1 >"$LAB_DIR/start.log" 2>&1
-check "scripts/lab start-node sn1" grep -q 'started aoetd on sn1' "$LAB_DIR/start.log"
+check "scripts/lab start-node sn1 powers it on" grep -q 'powered sn1 on' "$LAB_DIR/start.log"
 "${lab[@]}" status >"$LAB_DIR/status2.log" 2>&1
-check "sn1's aoetd runs again" grep -q '^aoetd (sn1): running' "$LAB_DIR/status2.log"
+check "sn1's QEMU runs again" grep -q '^qemu-system-x86_64 (sn1): running' "$LAB_DIR/status2.log"
+# The node PXE-boots, its agent brings dom0-base and dom0-root up from its
+# disk and exports them again.
+exported_both() { [ "$(vol dom0-root '[.nodes[] | select(.exported)] | length')" = 2 ] && [ "$(vol dom0-base .state)" = ready ]; }
+if lab_wait 400 exported_both; then
+	ok "sn1 serves again: dom0-base ready, dom0-root exported by both, $(( $(date +%s) - started )) s after power-on"
+else
+	not_ok "sn1 serves again after power-on"; nimbus volume show dom0-base 2>&1 | sed 's/^/#   /'
+fi
+check "dom0's root still answers" eval '[ "$(heartbeats)" -gt "$before" ]'
 
 down_leaves_nothing cloud
 note "cloud lab: up, checks, maintenance and down in $(elapsed)"
