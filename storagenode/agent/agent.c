@@ -340,7 +340,7 @@ static void answer_waiters(struct agent *a, const char *line)
 static void run_action(struct agent *a, const struct smsg_want_volume *w, const char *name,
 		       struct vmem *m, enum vol_action act)
 {
-	char size[32], lv[160], pool[160], p[256];
+	char size[32], lv[160], pool[160];
 	char *argv[12] = { NULL };
 	int rc;
 
@@ -365,7 +365,6 @@ static void run_action(struct agent *a, const struct smsg_want_volume *w, const 
 			a->dirty = true;
 			return;
 		}
-		(void)p;
 		memcpy(argv, v, sizeof(v));
 		break;
 	}

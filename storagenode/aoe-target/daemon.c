@@ -392,9 +392,9 @@ static void start_closing_sync(struct daemon *d, struct export *ex)
 		log_warn("export %u.%u: cannot queue its closing fdatasync: %s; syncing in the loop",
 			 ex->cfg.shelf, ex->cfg.slot, strerror(-rc));
 		slot_put(d, s);
-		return;
+		export_sync(ex);
+		ex->synced = true;
 	}
-	ex->closing_sync = true;
 }
 
 /* Frees retired exports and unused interfaces that nothing refers to. */
@@ -405,11 +405,11 @@ static void gc(struct daemon *d)
 
 	for (ex = d->zombies; ex; ex = enext) {
 		enext = ex->next;
+		/* a closing sync in flight counts in inflight too */
 		if (ex->inflight)
 			continue;
 		if (!ex->synced && d->have_uring && !ex->cfg.read_only && ex->b.fd >= 0) {
-			if (!ex->closing_sync)
-				start_closing_sync(d, ex);
+			start_closing_sync(d, ex);
 			continue;
 		}
 		export_destroy(d, ex);

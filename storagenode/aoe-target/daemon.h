@@ -56,8 +56,7 @@ struct export {
 	unsigned inflight;
 	bool removed;         /* no longer configured: freed when idle */
 	uint64_t late_dropped; /* completions after removal, not answered */
-	bool closing_sync;    /* its closing fdatasync submitted (io_uring) */
-	bool synced;          /* ... and finished: close without another */
+	bool synced;          /* its closing fdatasync done: close without another */
 	bool inline_io;       /* page-cache export: written in the loop */
 	bool warned_unaligned;
 	uint64_t io_errors;   /* disk errors, for rate-limited logging */
