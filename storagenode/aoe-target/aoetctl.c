@@ -6,16 +6,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #define DEFAULT_SOCKET "/run/aoetd.sock"
 #define VERSION "0.1"
+#define DEFAULT_TIMEOUT 30
 
 static void usage(FILE *f)
 {
 	fprintf(f,
-"Usage: aoetctl [-s SOCKET] COMMAND\n"
+"Usage: aoetctl [-s SOCKET] [-t SECONDS] COMMAND\n"
 "\n"
 "Queries or controls a running aoetd through its control socket.\n"
 "\n"
@@ -29,17 +31,23 @@ static void usage(FILE *f)
 "Options:\n"
 "  -s SOCKET   control socket (default %s; a positional-form aoetd\n"
 "              listens on /run/aoetd-SHELF.SLOT.sock)\n"
+"  -t SECONDS  give up when aoetd sends nothing for this long (default %d;\n"
+"              0 waits for ever). aoetd answers from its event loop, so\n"
+"              a silent aoetd is a stuck one: see its log\n"
 "  -h, --help  this text\n"
 "  -V          aoetctl's version\n"
 "\n"
 "Exit status: 0 on success, 1 when aoetd cannot be reached or answers with\n"
-"an error, 2 on a bad command line.\n", DEFAULT_SOCKET);
+"an error or not in time, 2 on a bad command line.\n", DEFAULT_SOCKET,
+		DEFAULT_TIMEOUT);
 }
 
 /* Sends cmd and copies the answer to stdout. Returns 0, 1 (aoetd said
- * "error: ...") or a negative errno. */
-static int run(const char *path, const char *cmd)
+ * "error: ...") or a negative errno (-ETIMEDOUT: nothing for timeout_s,
+ * which also bounds a connect to a full listen queue). */
+static int run(const char *path, const char *cmd, unsigned timeout_s)
 {
+	struct timeval tv = { .tv_sec = timeout_s };
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	char buf[65536];
 	size_t len = strlen(cmd);
@@ -52,8 +60,13 @@ static int run(const char *path, const char *cmd)
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+	if (timeout_s && (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0 ||
+			  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0)) {
 		rc = -errno;
+		goto out;
+	}
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		rc = errno == EAGAIN || errno == EINPROGRESS ? -ETIMEDOUT : -errno;
 		goto out;
 	}
 	if (write(fd, cmd, len) != (ssize_t)len || write(fd, "\n", 1) != 1) {
@@ -73,7 +86,7 @@ static int run(const char *path, const char *cmd)
 		first = 0;
 	}
 	if (n < 0)
-		rc = -errno;
+		rc = errno == EAGAIN || errno == EWOULDBLOCK ? -ETIMEDOUT : -errno;
 	else if (first)
 		rc = -ECONNRESET;
 	if (rc == 1)
@@ -93,12 +106,22 @@ int main(int argc, char **argv)
 	const char *sock = DEFAULT_SOCKET;
 	const char *fmt = "text";
 	const char *cmd;
-	char line[64];
+	char line[64], *end;
+	unsigned long timeout = DEFAULT_TIMEOUT;
 	int opt, rc;
 
-	while ((opt = getopt_long(argc, argv, "+s:hV", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+s:t:hV", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 's': sock = optarg; break;
+		case 't':
+			errno = 0;
+			timeout = strtoul(optarg, &end, 10);
+			if (errno || end == optarg || *end || optarg[0] == '-' || timeout > 86400) {
+				fprintf(stderr, "aoetctl: bad timeout '%s' (want whole seconds, "
+					"0 to 86400)\n", optarg);
+				return 2;
+			}
+			break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("aoetctl %s\n", VERSION); return 0;
 		default: usage(stderr); return 2;
@@ -143,7 +166,12 @@ int main(int argc, char **argv)
 			"reload or version)\n", cmd);
 		return 2;
 	}
-	rc = run(sock, line);
+	rc = run(sock, line, (unsigned)timeout);
+	if (rc == -ETIMEDOUT) {
+		fprintf(stderr, "aoetctl: %s: aoetd did not answer '%s' within %lu s "
+			"(its loop is stuck or it is overloaded; see its log)\n", sock, line, timeout);
+		return 1;
+	}
 	if (rc < 0) {
 		fprintf(stderr, "aoetctl: %s: %s\n", sock, strerror(-rc));
 		return 1;

@@ -140,6 +140,19 @@ check "aoetctl: unknown subcommand refused (exit 2)" \
 	expect_line 2 "aoetctl: unknown command 'frob' (want status, reload or version)" "$C" -s "$sock" frob
 check "aoetctl: no aoetd at the socket (exit 1, names it)" \
 	expect_line 1 "aoetctl: $D/none.sock: No such file or directory" "$C" -s "$D/none.sock" status
+check "aoetctl: bad timeout refused, naming it (exit 2)" \
+	expect_line 2 "aoetctl: bad timeout '5s' (want whole seconds, 0 to 86400)" "$C" -s "$sock" -t 5s status
+# A listener that takes the connection and never answers, as a stuck aoetd
+# does: aoetctl gives up after -t and says so, instead of hanging its caller.
+socat -t 30 "UNIX-LISTEN:$D/mute.sock" EXEC:"sleep 29" 2>/dev/null &
+mute=$!
+lab_wait 5 test -S "$D/mute.sock"
+t0=$(date +%s)
+check "aoetctl: a silent aoetd: exit 1 after -t 1, naming the socket and the command" \
+	expect_line 1 "aoetctl: $D/mute.sock: aoetd did not answer 'status' within 1 s (its loop is stuck or it is overloaded; see its log)" \
+	"$C" -s "$D/mute.sock" -t 1 status
+check "aoetctl: ... within a few seconds, not the listener's 20" [ $(($(date +%s) - t0)) -le 5 ]
+kill "$mute" 2>/dev/null; wait "$mute" 2>/dev/null
 
 # reload through the control socket: a broken file is refused, named, and
 # the running exports stay.

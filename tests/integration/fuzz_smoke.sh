@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # fuzz_smoke.sh - a short run of every libFuzzer target under `make check`:
 # builds them with tests/fuzz/fuzz.mk (clang, ASan/UBSan) and runs each for
-# FUZZ_SMOKE_SECONDS (default 10) from its seed corpus, in a scratch corpus
+# FUZZ_SMOKE_SECONDS (default 4: a smoke test, `make fuzz` is the
+# real run) from its seed corpus, in a scratch corpus
 # directory. One "ok"/"not ok" line per fuzzer; a crash, leak, sanitizer
 # report or broken invariant is a failure and its input is kept under the
 # build-fuzz directory for reproduction.
@@ -9,7 +10,7 @@
 . "${NIMBUS_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/lab.sh"
 lab_init
 
-secs=${FUZZ_SMOKE_SECONDS:-10}
+secs=${FUZZ_SMOKE_SECONDS:-4}
 fb=$NIMBUS_TOP/build-fuzz
 command -v clang >/dev/null || lab_fail "clang not installed (scripts/install-deps)"
 

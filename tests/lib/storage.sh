@@ -18,6 +18,7 @@
 #                                  management NIC (nimbus.mtu=N) at MTU N
 #   storage_second_nic NAME NS BR2 the node's second NIC onto bridge BR2
 #   storage_type NAME COMMAND      type a command line on the node's console
+#   storage_interrupt NAME         Ctrl-C on the node's console
 #   storage_boot_lines NAME N RE   console lines of the Nth boot matching RE
 #   storage_boot_has NAME N RE     ... whether there is one
 #   storage_console_tail NAME [N]  the console's last lines, as notes
@@ -92,6 +93,13 @@ storage_type() {
 		sleep 0.05
 	done | timeout 60 socat -u - "UNIX-CONNECT:$sock" 2>/dev/null
 	printf '\r' | timeout 10 socat -u - "UNIX-CONNECT:$sock" 2>/dev/null
+	sleep 1
+}
+
+# storage_interrupt NAME: Ctrl-C on the node's console (ends the command
+# running there, or a half-typed line).
+storage_interrupt() {
+	printf '\003' | timeout 10 socat -u - "UNIX-CONNECT:$LAB_DIR/$1.sock" 2>/dev/null
 	sleep 1
 }
 
