@@ -347,7 +347,7 @@ static void run_action(struct agent *a, const struct smsg_want_volume *w, const 
 	snprintf(lv, sizeof(lv), "%s/%s", a->o->vg, name);
 	snprintf(pool, sizeof(pool), "%s/%s", a->o->vg, a->o->pool);
 	if (w)
-		snprintf(size, sizeof(size), "%llub", (unsigned long long)w->size_bytes);
+		snprintf(size, sizeof(size), "%llub", (unsigned long long)vol_lv_bytes(w->size_bytes));
 	log_info("volume %s: %s (%s)", name, vol_action_name(act), m->why ? m->why : "");
 	switch (act) {
 	case VA_WRITE_RES: {

@@ -49,6 +49,27 @@ static uint64_t md_room(uint64_t lv_size)
 	return lv_size / 32768 + (1ULL << 20);
 }
 
+/* DRBD 8.4's internal meta-data for a backing device of lv bytes: the
+ * bitmap (one bit per 4 KiB, in 4 KiB units), the 32 KiB activity log and
+ * the 4 KiB superblock, all at the end of the LV. */
+uint64_t vol_drbd_md_bytes(uint64_t lv)
+{
+	uint64_t bitmap = (lv + 32767) / 32768;
+
+	return ((bitmap + 4095) & ~4095ULL) + 32768 + 4096;
+}
+
+uint64_t vol_lv_bytes(uint64_t size)
+{
+	uint64_t md = vol_drbd_md_bytes(size), next;
+
+	/* The bitmap covers the meta-data too: grow until it fits (two or
+	 * three rounds). */
+	while ((next = vol_drbd_md_bytes(size + md)) != md)
+		md = next;
+	return size + md;
+}
+
 enum vol_action vol_next(const struct smsg_want_volume *w, const struct vol_have *h, bool first,
 			 const char **why)
 {
@@ -100,7 +121,7 @@ enum vol_action vol_next(const struct smsg_want_volume *w, const struct vol_have
 		say(why, "no LV");
 		return VA_LV_CREATE;
 	}
-	if (h->lv_size < w->size_bytes) {
+	if (h->lv_size < vol_lv_bytes(w->size_bytes)) {
 		say(why, "LV smaller than wanted");
 		return VA_LV_EXTEND;
 	}

@@ -54,6 +54,12 @@ struct vol_have {
 	bool suspended;             /* DRBD froze the device's I/O (fencing) */
 };
 
+/* vol_lv_bytes: the LV size a volume of size bytes needs, so that the DRBD
+ * device on it (the LV less its internal meta-data, vol_drbd_md_bytes)
+ * offers at least size bytes. LVM rounds it up to whole extents. */
+uint64_t vol_lv_bytes(uint64_t size);
+uint64_t vol_drbd_md_bytes(uint64_t lv);
+
 /* vol_next: the next step for a volume nimbusd wants (w). first: this node
  * is the one of the pair that clears the bitmap of a new blank volume
  * (vol_first_member). why (may be NULL) gets a short reason for the log

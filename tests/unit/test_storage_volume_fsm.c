@@ -27,9 +27,13 @@
 #define SYT SMSG_CONN_SYNCTARGET
 #define SYS SMSG_CONN_SYNCSOURCE
 
-/* An LV of 64 MiB with its resource up, as after create-md + up. */
-#define UPH(c, r, d, pd) { .lv = true, .lv_size = 64 * MIB, .res_current = true, .md = true, \
-			   .drbd = true, .drbd_size = 64 * MIB - 4096, .conn = (c), .role = (r), \
+/* The LV of a 64 MiB volume: 64 MiB and DRBD's meta-data, in 4 MiB extents. */
+#define LV64 (68 * MIB)
+/* The DRBD device on it: LV64 less the meta-data (bitmap, AL, superblock). */
+#define DEV64 (LV64 - 4096 - 32768 - 4096)
+/* That LV with its resource up, as after create-md + up. */
+#define UPH(c, r, d, pd) { .lv = true, .lv_size = LV64, .res_current = true, .md = true, \
+			   .drbd = true, .drbd_size = DEV64, .conn = (c), .role = (r), \
 			   .disk = (d), .peer_disk = (pd) }
 
 struct fcase {
@@ -46,75 +50,75 @@ static void test_next(void **state)
 		/* A new volume on the first member, step by step. */
 		{ "nothing yet", true, true, { 0 }, VA_LV_CREATE },
 		{ "LV too small", true, true, { .lv = true, .lv_size = 32 * MIB }, VA_LV_EXTEND },
-		{ "LV, no resource file", true, true, { .lv = true, .lv_size = 64 * MIB }, VA_WRITE_RES },
+		{ "LV, no resource file", true, true, { .lv = true, .lv_size = LV64 }, VA_WRITE_RES },
 		{ "resource file, no meta-data", true, true,
-		  { .lv = true, .lv_size = 64 * MIB, .res_current = true }, VA_CREATE_MD },
+		  { .lv = true, .lv_size = LV64, .res_current = true }, VA_CREATE_MD },
 		{ "meta-data, resource down", true, true,
-		  { .lv = true, .lv_size = 64 * MIB, .res_current = true, .md = true }, VA_UP },
+		  { .lv = true, .lv_size = LV64, .res_current = true, .md = true }, VA_UP },
 		{ "up, peer not there yet", true, true, UPH(WFC, S, INC, DUN), VA_NONE },
 		{ "connected, both Inconsistent, first member", true, true, UPH(CON, S, INC, INC), VA_NEW_UUID },
 		{ "connected, both Inconsistent, second member", true, false, UPH(CON, S, INC, INC), VA_NONE },
 		{ "UpToDate secondary", true, false, UPH(CON, S, UTD, UTD), VA_PRIMARY },
 		{ "UpToDate primary, not exported", true, false, UPH(CON, P, UTD, UTD), VA_EXPORT },
 		{ "exported, converged", true, false,
-		  { .lv = true, .lv_size = 64 * MIB, .res_current = true, .md = true, .drbd = true,
-		    .drbd_size = 64 * MIB, .conn = CON, .role = P, .disk = UTD, .peer_disk = UTD,
+		  { .lv = true, .lv_size = LV64, .res_current = true, .md = true, .drbd = true,
+		    .drbd_size = DEV64, .conn = CON, .role = P, .disk = UTD, .peer_disk = UTD,
 		    .exported = true }, VA_NONE },
 		/* Export rules. */
 		{ "export not wanted", false, false, UPH(CON, P, UTD, UTD), VA_NONE },
 		{ "exported but no longer wanted", false, false,
-		  { .lv = true, .lv_size = 64 * MIB, .res_current = true, .md = true, .drbd = true,
+		  { .lv = true, .lv_size = LV64, .res_current = true, .md = true, .drbd = true,
 		    .conn = CON, .role = P, .disk = UTD, .peer_disk = UTD, .exported = true }, VA_UNEXPORT },
 		{ "exported, disk went Outdated", true, false,
-		  { .lv = true, .lv_size = 64 * MIB, .res_current = true, .md = true, .drbd = true,
+		  { .lv = true, .lv_size = LV64, .res_current = true, .md = true, .drbd = true,
 		    .conn = SA, .role = P, .disk = OUT, .peer_disk = DUN, .exported = true }, VA_UNEXPORT },
 		{ "exported, fenced (handler lost)", true, false,
-		  { .lv = true, .lv_size = 64 * MIB, .res_current = true, .md = true, .drbd = true,
+		  { .lv = true, .lv_size = LV64, .res_current = true, .md = true, .drbd = true,
 		    .conn = WFC, .role = P, .disk = UTD, .peer_disk = DUN, .exported = true,
 		    .fenced = true }, VA_UNEXPORT },
 		{ "exported, resource went down", true, false,
-		  { .lv = true, .lv_size = 64 * MIB, .res_current = true, .md = true, .exported = true },
+		  { .lv = true, .lv_size = LV64, .res_current = true, .md = true, .exported = true },
 		  VA_UNEXPORT },
 		/* The fence's loser steps down so it can become the resync target. */
 		{ "fenced primary, I/O frozen: resume it", true, false,
-		  { .lv = true, .lv_size = 64 * MIB, .res_current = true, .md = true, .drbd = true,
+		  { .lv = true, .lv_size = LV64, .res_current = true, .md = true, .drbd = true,
 		    .conn = WFC, .role = P, .disk = UTD, .peer_disk = DUN, .fenced = true,
 		    .suspended = true }, VA_RESUME_IO },
 		{ "fenced primary, StandAlone, frozen: resume before adjusting", true, false,
-		  { .lv = true, .lv_size = 64 * MIB, .res_current = true, .md = true, .drbd = true,
+		  { .lv = true, .lv_size = LV64, .res_current = true, .md = true, .drbd = true,
 		    .conn = SA, .role = P, .disk = UTD, .peer_disk = DUN, .fenced = true,
 		    .suspended = true }, VA_RESUME_IO },
 		{ "fenced primary, I/O running: demote", true, false,
-		  { .lv = true, .lv_size = 64 * MIB, .res_current = true, .md = true, .drbd = true,
+		  { .lv = true, .lv_size = LV64, .res_current = true, .md = true, .drbd = true,
 		    .conn = WFC, .role = P, .disk = UTD, .peer_disk = DUN, .fenced = true }, VA_SECONDARY },
 		{ "fenced secondary, UpToDate: outdate", true, false,
-		  { .lv = true, .lv_size = 64 * MIB, .res_current = true, .md = true, .drbd = true,
+		  { .lv = true, .lv_size = LV64, .res_current = true, .md = true, .drbd = true,
 		    .conn = WFC, .role = S, .disk = UTD, .peer_disk = DUN, .fenced = true }, VA_OUTDATE },
 		{ "fenced secondary, Outdated: never promoted while disconnected", true, false,
-		  { .lv = true, .lv_size = 64 * MIB, .res_current = true, .md = true, .drbd = true,
+		  { .lv = true, .lv_size = LV64, .res_current = true, .md = true, .drbd = true,
 		    .conn = WFC, .role = S, .disk = OUT, .peer_disk = DUN, .fenced = true }, VA_NONE },
 		{ "fenced, frozen, still exported: unexport first", true, false,
-		  { .lv = true, .lv_size = 64 * MIB, .res_current = true, .md = true, .drbd = true,
+		  { .lv = true, .lv_size = LV64, .res_current = true, .md = true, .drbd = true,
 		    .conn = WFC, .role = P, .disk = UTD, .peer_disk = DUN, .fenced = true,
 		    .suspended = true, .exported = true }, VA_UNEXPORT },
 		{ "fenced, resync target: primary during the sync", true, false,
-		  { .lv = true, .lv_size = 64 * MIB, .res_current = true, .md = true, .drbd = true,
+		  { .lv = true, .lv_size = LV64, .res_current = true, .md = true, .drbd = true,
 		    .conn = SYT, .role = S, .disk = INC, .peer_disk = UTD, .fenced = true }, VA_PRIMARY },
 		{ "fenced, connected UpToDate secondary (before the agent clears it): primary", true, false,
-		  { .lv = true, .lv_size = 64 * MIB, .res_current = true, .md = true, .drbd = true,
+		  { .lv = true, .lv_size = LV64, .res_current = true, .md = true, .drbd = true,
 		    .conn = CON, .role = S, .disk = UTD, .peer_disk = UTD, .fenced = true }, VA_PRIMARY },
 		{ "peer lost, UpToDate, exported: serve on", true, false,
-		  { .lv = true, .lv_size = 64 * MIB, .res_current = true, .md = true, .drbd = true,
+		  { .lv = true, .lv_size = LV64, .res_current = true, .md = true, .drbd = true,
 		    .conn = WFC, .role = P, .disk = UTD, .peer_disk = OUT, .exported = true }, VA_NONE },
 		/* A node coming back: its copy is behind. */
 		{ "restarted: LV and meta-data found, resource down", true, false,
-		  { .lv = true, .lv_size = 64 * MIB, .res_current = true, .md = true }, VA_UP },
+		  { .lv = true, .lv_size = LV64, .res_current = true, .md = true }, VA_UP },
 		{ "restarted: Outdated, waiting to connect", true, false, UPH(WFC, S, OUT, DUN), VA_NONE },
 		{ "resync target, secondary: primary during the sync", true, false, UPH(SYT, S, INC, UTD), VA_PRIMARY },
 		{ "resync target, primary: no export yet", true, false, UPH(SYT, P, INC, UTD), VA_NONE },
 		{ "resync source, exported: keep serving", true, false,
-		  { .lv = true, .lv_size = 64 * MIB, .res_current = true, .md = true, .drbd = true,
-		    .drbd_size = 64 * MIB, .conn = SYS, .role = P, .disk = UTD, .peer_disk = INC,
+		  { .lv = true, .lv_size = LV64, .res_current = true, .md = true, .drbd = true,
+		    .drbd_size = DEV64, .conn = SYS, .role = P, .disk = UTD, .peer_disk = INC,
 		    .exported = true }, VA_NONE },
 		{ "resync done: export again", true, false, UPH(CON, P, UTD, UTD), VA_EXPORT },
 		{ "StandAlone (refused handshake): adjust", true, false, UPH(SA, S, OUT, DUN), VA_ADJUST },
@@ -124,11 +128,11 @@ static void test_next(void **state)
 		  { .lv = true, .lv_size = 32 * MIB, .res_current = true, .md = true, .drbd = true,
 		    .conn = CON, .role = P, .disk = UTD, .peer_disk = UTD, .exported = true }, VA_LV_EXTEND },
 		{ "LV grown, DRBD not yet", true, false,
-		  { .lv = true, .lv_size = 64 * MIB, .res_current = true, .md = true, .drbd = true,
+		  { .lv = true, .lv_size = LV64, .res_current = true, .md = true, .drbd = true,
 		    .drbd_size = 32 * MIB, .conn = CON, .role = P, .disk = UTD, .peer_disk = UTD,
 		    .exported = true }, VA_RESIZE },
 		{ "LV grown, peer away: resize waits", true, false,
-		  { .lv = true, .lv_size = 64 * MIB, .res_current = true, .md = true, .drbd = true,
+		  { .lv = true, .lv_size = LV64, .res_current = true, .md = true, .drbd = true,
 		    .drbd_size = 32 * MIB, .conn = WFC, .role = P, .disk = UTD, .peer_disk = DUN,
 		    .exported = true }, VA_NONE },
 	};
@@ -149,6 +153,38 @@ static void test_next(void **state)
 	}
 }
 
+/* The device on the LV (the LV less DRBD 8.4's internal meta-data) holds
+ * the whole volume; measured: a 688 MiB LV gives 1408904 sectors, 120
+ * less (a 688 MiB import did not fit on it). */
+static void test_lv_bytes(void **state)
+{
+	static const uint64_t sizes[] = { 1, 4096, 16 * MIB, 64 * MIB, 688 * MIB, 721420288ULL,
+					  1ULL << 30, 100ULL << 30, 4ULL << 40 };
+
+	(void)state;
+	assert_int_equal(vol_drbd_md_bytes(688 * MIB), 120 * 512);
+	assert_int_equal(vol_lv_bytes(688 * MIB), 688 * MIB + 120 * 512);
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		uint64_t lv = vol_lv_bytes(sizes[i]);
+
+		assert_true(lv - vol_drbd_md_bytes(lv) >= sizes[i]);
+		/* not much more than needed */
+		assert_true(lv - vol_drbd_md_bytes(lv) < sizes[i] + 8192);
+	}
+}
+
+static void test_lv_exactly_the_size(void **state)
+{
+	struct smsg_want_volume w = { .name = "vol1", .kind = SMSG_VOLUME_PLAIN,
+				      .size_bytes = 64 * MIB, .export = true };
+	struct vol_have h = { .lv = true, .lv_size = 64 * MIB };
+
+	(void)state;
+	/* an LV of exactly the volume's size (as the agent made them before
+	 * it counted the meta-data) is extended, and DRBD then resized */
+	assert_int_equal(vol_next(&w, &h, true, NULL), VA_LV_EXTEND);
+}
+
 static void test_snapshot(void **state)
 {
 	struct smsg_want_volume w = { .name = "s1", .kind = SMSG_VOLUME_SNAPSHOT, .origin = "vol1",
@@ -158,7 +194,7 @@ static void test_snapshot(void **state)
 	(void)state;
 	assert_int_equal(vol_next(&w, &h, true, NULL), VA_SNAP_CREATE);
 	h.lv = true;
-	h.lv_size = 64 * MIB;
+	h.lv_size = LV64;
 	assert_int_equal(vol_next(&w, &h, true, NULL), VA_EXPORT);
 	h.exported = true;
 	assert_int_equal(vol_next(&w, &h, true, NULL), VA_NONE);
@@ -216,6 +252,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_next),
+		cmocka_unit_test(test_lv_bytes),
+		cmocka_unit_test(test_lv_exactly_the_size),
 		cmocka_unit_test(test_snapshot),
 		cmocka_unit_test(test_removal),
 		cmocka_unit_test(test_first_member),
