@@ -41,7 +41,7 @@
 #                                 /v1/report: $LAB_DIR/reports.jsonl
 #
 # Hardware nodes are 1 GiB machines with a CPU that gives Xen HAP
-# (qemu64,+svm,+npt,+nrip-save: PVH instances need it to live-migrate),
+# (qemu64,vendor=GenuineIntel,+svm,+npt: PVH instances need it to live-migrate),
 # QEMU's code cache bounded (tb-size=256) and two e1000 NICs (MACs guest_mac
 # NAME-0 and NAME-1; only the first has a boot ROM), on taps in the namespace
 # holding the bridge; console and PID where guest.sh's helpers look.
@@ -70,7 +70,12 @@ declare -gA CLOUD_PID
 CLOUD_XEN_CMDLINE="console=com1 com1=115200,8n1 dom0_mem=512M,max:512M loglvl=warning guest_loglvl=warning"
 # dom0: its console is Xen's; root e1.0 over AoE.
 CLOUD_DOM0_CMDLINE="console=hvc0 loglevel=4 nimbus.root=e1.0 nimbus.root_timeout=90"
-CLOUD_HW_CPU="qemu64,+svm,+npt,+nrip-save"
+# The hardware nodes' CPU (NIMBUS_HW_CPU overrides, for trying others):
+# SVM for Xen's HVM (PVH guests), and an Intel vendor string so that Xen
+# keeps "sep" (it clears it on AMD), without which libvirt's libxl driver
+# finds no CPU model for the host and does not start (TCG has no "vme",
+# the other way into libvirt's CPU map). docs/hwnode.md.
+CLOUD_HW_CPU=${NIMBUS_HW_CPU:-"qemu64,vendor=GenuineIntel,+svm,+npt"}
 
 # The target under test is ours; NIMBUS_AOE_TARGET=/usr/sbin/vblade runs the
 # same tests against the reference target, to tell a test problem from an

@@ -91,6 +91,16 @@ else
 	show_console hw1 60; exit 1
 fi
 check "libvirtd started" guest_wait_for hw1 'Started .*nimbus-libvirtd' 60
+# Started is not enough: libvirtd exits 0 when a driver fails.
+# nimbus-libvirt-check says on the console whether the libxl driver
+# answers (virsh version, domains listed).
+if guest_wait_for hw1 'nimbus-dom0-libvirt: (libxl driver answers|FAILED)' 240 &&
+	guest_lines hw1 'nimbus-dom0-libvirt: libxl driver answers' | grep -q .; then
+	ok "libvirt's libxl driver answers ($(guest_lines hw1 'nimbus-dom0-libvirt: libxl driver answers' | sed 's/.*answers on //' | head -n 1))"
+else
+	not_ok "libvirt's libxl driver answers (virsh -c xen:///system version)"
+	guest_lines hw1 'nimbus-dom0-libvirt|libvirtd\[' | tail -n 8 | cut -c1-300 | sed 's/^/# /'
+fi
 check "guest bridge xenbr0 on the boot NIC" guest_lines hw1 'nimbus-dom0-network: xenbr0 on eth0'
 
 # --- one storage node goes away ----------------------------------------------
