@@ -47,3 +47,6 @@ $(eval $(call unit_test,storage_wait,$(call objs,confignode/storage_wait.c),))
 $(OBJ)/tests/unit/test_storage_wait.o: CFLAGS += -Iconfignode
 $(eval $(call unit_test,import_progress,$(call objs,confignode/import_progress.c),))
 $(OBJ)/tests/unit/test_import_progress.o: CFLAGS += -Iconfignode
+
+# --- instances ---
+$(eval $(call unit_test,gen_domain,$(call objs,confignode/gen_domain.c confignode/validate.c),))

@@ -41,10 +41,12 @@
 #                                 /v1/report: $LAB_DIR/reports.jsonl
 #
 # Hardware nodes are 1 GiB machines with a CPU that gives Xen HAP
-# (qemu64,vendor=GenuineIntel,+svm,+npt: PVH instances need it to live-migrate),
+# (qemu64,+svm,+npt: PVH instances need it to live-migrate),
 # QEMU's code cache bounded (tb-size=256) and two e1000 NICs (MACs guest_mac
 # NAME-0 and NAME-1; only the first has a boot ROM), on taps in the namespace
-# holding the bridge; console and PID where guest.sh's helpers look.
+# holding the bridge; with CLOUD_INST_BR set, a third (NAME-2) on that bridge
+# of the same namespace: the instance network. Console and PID where
+# guest.sh's helpers look.
 #
 # Settings: CLOUD_NET (first three octets of the /24, default 10.77.0; the
 # config node is .1, nodes get fixed addresses from .10-.49, unknown machines
@@ -71,11 +73,12 @@ CLOUD_XEN_CMDLINE="console=com1 com1=115200,8n1 dom0_mem=512M,max:512M loglvl=wa
 # dom0: its console is Xen's; root e1.0 over AoE.
 CLOUD_DOM0_CMDLINE="console=hvc0 loglevel=4 nimbus.root=e1.0 nimbus.root_timeout=90"
 # The hardware nodes' CPU (NIMBUS_HW_CPU overrides, for trying others):
-# SVM for Xen's HVM (PVH guests), and an Intel vendor string so that Xen
-# keeps "sep" (it clears it on AMD), without which libvirt's libxl driver
-# finds no CPU model for the host and does not start (TCG has no "vme",
-# the other way into libvirt's CPU map). docs/hwnode.md.
-CLOUD_HW_CPU=${NIMBUS_HW_CPU:-"qemu64,vendor=GenuineIntel,+svm,+npt"}
+# SVM and nested paging for Xen's HVM with HAP (PVH guests). QEMU's AMD
+# model, as it is: with an Intel vendor string on this SVM CPU, PVH guests
+# triple-fault in their first instructions (an Intel-only MSR); libvirt's
+# need for "vme" or "sep" is met by a CPU model the dom0 image adds
+# (docs/hwnode.md).
+CLOUD_HW_CPU=${NIMBUS_HW_CPU:-"qemu64,+svm,+npt"}
 
 # The target under test is ours; NIMBUS_AOE_TARGET=/usr/sbin/vblade runs the
 # same tests against the reference target, to tell a test problem from an
@@ -99,7 +102,12 @@ _cloud_bg() {
 cloud_hw_files() {
 	"$NIMBUS_TOP/hwnode/mkinitramfs" --out "$CLOUD_HW/initrd.gz" >"$LAB_DIR/mkinitramfs.log" 2>&1 ||
 		lab_fail "hwnode/mkinitramfs failed: $(tail -n 3 "$LAB_DIR/mkinitramfs.log")"
+	# The instances' kernel and initramfs go into the dom0 image.
+	"$NIMBUS_TOP/instances/mkinitramfs" --out "$NIMBUS_BUILD/instances/initrd.gz" \
+		>"$LAB_DIR/guest-initramfs.log" 2>&1 ||
+		lab_fail "instances/mkinitramfs failed: $(tail -n 3 "$LAB_DIR/guest-initramfs.log")"
 	"$NIMBUS_TOP/hwnode/build-image" --out "$CLOUD_HW/dom0-root.img" \
+		--guest-dir "$NIMBUS_BUILD/instances" \
 		--report-bin "$NIMBUS_BIN/nimbus-report" >"$LAB_DIR/build-image.log" 2>&1 ||
 		lab_fail "hwnode/build-image failed: $(tail -n 3 "$LAB_DIR/build-image.log")"
 	"$NIMBUS_TOP/hwnode/boot-files" --out "$CLOUD_HW" >"$LAB_DIR/boot-files.log" 2>&1 ||
@@ -289,7 +297,12 @@ LISTENER
 _cloud_hw() {
 	local launch=$1 name=$2 ns=$3 br=$4
 	shift 4
-	GUEST_MEM=1024 GUEST_ACCEL=tcg,tb-size=256 GUEST_NICS=2 GUEST_MAC=$(guest_mac "$name-0") \
+	local nics=2 bridges=""
+	if [ -n "${CLOUD_INST_BR:-}" ]; then
+		nics=3 bridges="$br $br $CLOUD_INST_BR"
+	fi
+	GUEST_MEM=1024 GUEST_ACCEL=tcg,tb-size=256 GUEST_NICS=$nics GUEST_BRIDGES=$bridges \
+		GUEST_MAC=$(guest_mac "$name-0") \
 		"$launch" "$name" "$ns" "$br" -cpu "$CLOUD_HW_CPU" "$@"
 }
 cloud_hw_qemu() { _cloud_hw guest_qemu "$@"; }

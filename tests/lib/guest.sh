@@ -296,14 +296,15 @@ guest_start() {
 # for guests that boot otherwise (PXE with "-boot n", Xen with its own
 # -kernel/-initrd, a disk image): QEMU under TCG in namespace NS, an e1000 NIC
 # on a tap "t-NAME" enslaved to BRIDGE (GUEST_NICS=N: N NICs, the others on
-# taps "tI-NAME" with MACs guest_mac NAME-I and no boot ROM), the serial
+# taps "tI-NAME" with MACs guest_mac NAME-I and no boot ROM; GUEST_BRIDGES=
+# "BR0 BR1 ...": NIC I's tap on the I-th bridge of NS instead), the serial
 # console on $LAB_DIR/NAME.sock and logged to $LAB_DIR/NAME.console,
 # -no-reboot (unless GUEST_REBOOT=1: a guest that reboots into what it
 # installed), the PID recorded for cleanup. QEMU-ARGS come last and may add
 # devices or override -m. Starting a stopped guest again under its name
 # reuses its taps and truncates its console log. Sets GUEST_PID.
 guest_qemu() {
-	local name=$1 ns=$2 br=$3 tap taps=() nics=() i detach=() noreboot=(-no-reboot)
+	local name=$1 ns=$2 br=$3 tap taps=() nics=() i detach=() noreboot=(-no-reboot) nic_br
 	shift 3
 	mkdir -p "$LAB_DIR/$name.d"
 	taps=("t-$name")
@@ -311,7 +312,9 @@ guest_qemu() {
 	for i in "${!taps[@]}"; do
 		tap=${taps[$i]:0:15}
 		# A guest started again under the same name keeps its taps.
-		ip -n "$(lab_ns "$ns")" link show "$tap" >/dev/null 2>&1 || lab_tap "$ns" "$tap" "$br"
+		nic_br=$br
+		[ -n "${GUEST_BRIDGES:-}" ] && nic_br=$(echo $GUEST_BRIDGES | cut -d' ' -f$((i + 1)))
+		ip -n "$(lab_ns "$ns")" link show "$tap" >/dev/null 2>&1 || lab_tap "$ns" "$tap" "${nic_br:-$br}"
 		if [ -n "${GUEST_MTU:-}" ]; then
 			ip -n "$(lab_ns "$ns")" link set "$tap" mtu "$GUEST_MTU" ||
 				lab_fail "guest $name: cannot set MTU $GUEST_MTU on $tap"
@@ -395,6 +398,53 @@ guest_wait_exit() {
 # the console). Nobody else may be attached to the console at that moment.
 guest_send() {
 	printf '%s\r' "$2" | timeout 10 socat -u - "UNIX-CONNECT:$LAB_DIR/$1.sock" 2>/dev/null
+}
+
+# guest_type NAME LINE: LINE typed on the console, then Enter. A few
+# characters at a time: the emulated UART has a 16-byte FIFO and no flow
+# control, and a guest busy under TCG loses what arrives faster than it
+# empties it. Then a second to let the shell start on it.
+guest_type() {
+	local s=$2 i sock="$LAB_DIR/$1.sock"
+	for ((i = 0; i < ${#s}; i += 4)); do
+		printf '%s' "${s:i:4}"
+		sleep 0.05
+	done | timeout 60 socat -u - "UNIX-CONNECT:$sock" 2>/dev/null
+	printf '\r' | timeout 10 socat -u - "UNIX-CONNECT:$sock" 2>/dev/null
+	sleep 1
+}
+
+# guest_interrupt NAME: Ctrl-C on the console (ends the command running
+# there, or a half-typed line).
+guest_interrupt() {
+	printf '\003' | timeout 10 socat -u - "UNIX-CONNECT:$LAB_DIR/$1.sock" 2>/dev/null
+	sleep 1
+}
+
+# guest_out NAME TAG COMMAND [WAIT]: what COMMAND prints (as one line: $(...)
+# flattens it) when typed on a console shell, found by a random tag; on no
+# answer within WAIT s (default 90) the console's tail goes to stderr,
+# Ctrl-C (a stuck command, or a line that lost a character), typed once more
+# (60 s). Prints "(no answer)" and returns 1 when the second try fails too.
+guest_out() {
+	local try tag wait=${4:-90}
+	for try in 1 2; do
+		tag="$2-$RANDOM$RANDOM"
+		guest_type "$1" "echo $tag \$($3)"
+		if guest_wait_for "$1" "^$tag " "$wait"; then
+			guest_lines "$1" "^$tag " | tail -n 1 | cut -d' ' -f2-
+			return 0
+		fi
+		{
+			echo "# last console lines of $1:"
+			guest_text "$1" | tail -n 15 | sed 's/^/#   /'
+			[ "$try" = 1 ] && echo "# $1 did not answer '$3' in $wait s: Ctrl-C, typed again"
+		} >&2
+		guest_interrupt "$1"
+		wait=60
+	done
+	echo "(no answer)"
+	return 1
 }
 
 # guest_text NAME: the console log as plain text: no CRs, no terminal

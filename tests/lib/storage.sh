@@ -83,25 +83,10 @@ storage_second_nic() {
 	ip -n "$(lab_ns "$2")" link set "${tap:0:15}" master "$3"
 }
 
-# Typed a few characters at a time: the emulated UART has a 16-byte FIFO
-# and no flow control, and a guest busy under TCG loses what arrives faster
-# than it empties it. Then a second to let the shell start on it.
-storage_type() {
-	local name=$1 s=$2 i sock="$LAB_DIR/$1.sock"
-	for ((i = 0; i < ${#s}; i += 4)); do
-		printf '%s' "${s:i:4}"
-		sleep 0.05
-	done | timeout 60 socat -u - "UNIX-CONNECT:$sock" 2>/dev/null
-	printf '\r' | timeout 10 socat -u - "UNIX-CONNECT:$sock" 2>/dev/null
-	sleep 1
-}
-
-# storage_interrupt NAME: Ctrl-C on the node's console (ends the command
-# running there, or a half-typed line).
-storage_interrupt() {
-	printf '\003' | timeout 10 socat -u - "UNIX-CONNECT:$LAB_DIR/$1.sock" 2>/dev/null
-	sleep 1
-}
+# storage_type NAME LINE, storage_interrupt NAME: guest_type and
+# guest_interrupt (tests/lib/guest.sh) on a storage node's console shell.
+storage_type() { guest_type "$@"; }
+storage_interrupt() { guest_interrupt "$@"; }
 
 storage_boot_lines() {
 	guest_text "$1" | awk -v n="$2" '/nimbus-storage: starting/ { b++ } b == n' | grep -E -- "$3"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# timeout: 720
+# timeout: 900
 # A diskless hardware node boots Xen and a dom0 whose root is the hwnode
 # image, exported read-only by two storage nodes (aoetd, same shelf.slot):
 # our initramfs finds it over both paths, mounts it under a tmpfs overlay,
@@ -27,17 +27,45 @@ REPORT_PORT=8080
 ROOT=e1.0
 BAD_ROOT=e9.9
 BAD_TIMEOUT=15
+USER_ADDR=10.78.0.1
+INST_ADDR=10.78.0.10
+INST_MAC=00:16:3e:4e:00:01
+XML_PORT=8081
 XEN_ARGS="console=com1 com1=115200,8n1 dom0_mem=512M,max:512M loglvl=warning guest_loglvl=warning"
 
 hw_boot_files
 ok "hardware-node boot files built (initramfs, dom0 image, Xen, kernel)"
+t=$(date +%s.%N)
+"$NIMBUS_TOP/instances/build-image" --out "$NIMBUS_BUILD/instances/guest-root.img" \
+	>"$LAB_DIR/instance-image.log" 2>&1 ||
+	lab_fail "instances/build-image failed: $(tail -n 3 "$LAB_DIR/instance-image.log")"
+ok "instance image built or up to date ($(since "$t") s)"
+cp --sparse=always "$NIMBUS_BUILD/instances/guest-root.img" "$LAB_DIR/inst1.img"
 
 lab_netns sw; lab_bridge sw br0
 hw_storage_nodes sw br0
+# The instance's disk: a copy of the instance image, e1.1 on both storage
+# nodes (a second target process each, read-write; one file, as the lab's
+# two-path exports are).
+declare -A IPID
+for n in st1 st2; do
+	ctl=()
+	[ "$(basename "$CLOUD_TARGET")" = aoetd ] && ctl=(-C "$LAB_DIR/$n-inst.aoetd.sock")
+	lab_bg "$n" "$LAB_DIR/$n.inst.log" "$CLOUD_TARGET" "${ctl[@]}" 1 1 eth0 "$LAB_DIR/inst1.img"
+	IPID[$n]=$LAB_PID
+done
 lab_netns cfg
 lab_veth cfg eth0 sw v-cfg
 lab_bridge_port sw br0 v-cfg
 lab_addr cfg eth0 "$REPORT_ADDR/24"
+# The instance network: bridge br-inst (the hardware node's third NIC) and
+# "user", a host on it that pings the instances.
+lab_bridge sw br-inst
+CLOUD_INST_BR=br-inst
+lab_netns user
+lab_veth user eth0 sw v-user
+lab_bridge_port sw br-inst v-user
+lab_addr user eth0 "$USER_ADDR/24"
 
 # --- report listener ------------------------------------------------------------
 # nimbusd's report contract (POST /v1/report, JSON body), each body recorded
@@ -102,6 +130,57 @@ else
 	guest_lines hw1 'nimbus-dom0-libvirt|libvirtd\[' | tail -n 8 | cut -c1-300 | sed 's/^/# /'
 fi
 check "guest bridge xenbr0 on the boot NIC" guest_lines hw1 'nimbus-dom0-network: xenbr0 on eth0'
+check "instance bridge instbr0 on the third NIC, AoE not on it" \
+	guest_lines hw1 'nimbus-dom0-network: instbr0 on eth2 .*AoE only on xenbr0 eth0 eth1\)'
+
+# --- an instance: a PVH guest through libvirt's libxl driver ---------------------
+# Its disk is e1.1 (both storage nodes), its vif on instbr0 through
+# vif-nimbus; dom0 fetches the domain XML from the config side over TCP, as
+# an agent fetches its desired state, and virsh creates it. inst1's text is
+# what confignode/gen_domain.c makes for it (tests/unit/test_gen_domain.c
+# holds the same text, with a UUID): here libvirt proves it accepts it.
+hw_inst_xml inst1 "$INST_MAC" instbr0 "$INST_ADDR" 256 >"$LAB_DIR/inst1.xml"
+hw_inst_xml bad1 00:16:3e:4e:00:02 xenbr0 10.78.0.11 128 >"$LAB_DIR/bad1.xml"
+lab_bg cfg "$LAB_DIR/xml-inst1.log" socat -U "TCP-LISTEN:$XML_PORT,reuseaddr,fork" "OPEN:$LAB_DIR/inst1.xml,rdonly"
+lab_bg cfg "$LAB_DIR/xml-bad1.log" socat -U "TCP-LISTEN:$((XML_PORT + 1)),reuseaddr,fork" "OPEN:$LAB_DIR/bad1.xml,rdonly"
+uping() { ip netns exec "$(lab_ns user)" ping "$@"; }
+VIRSH="virsh -c xen:///system"
+
+guest_wait_for hw1 'login: root \(automatic login\)|root@hwnode' 60 ||
+	note "no sign of the console's autologin shell yet; typing anyway"
+check "dom0 has no address on the instance bridge" \
+	eval '[ "$(guest_out hw1 addr "ip -o addr show dev instbr0 | wc -l")" = 0 ]'
+# First an instance whose vif names xenbr0, the storage network: refused
+# when its vif is attached (before inst1, which would hold the disk they
+# share: Debian's block script refuses a disk another guest writes to).
+out=$(guest_out hw1 bad "socat -u TCP:$REPORT_ADDR:$((XML_PORT + 1)) CREATE:/run/bad1.xml && $VIRSH create /run/bad1.xml >/run/bad1.out 2>&1; echo rc=\$? \$($VIRSH list --all --name | grep -c bad1) \$(journalctl -t vif-nimbus -o cat | grep -o 'refusing bridge .xenbr0.' | head -n 1) / \$(tail -c 300 /run/bad1.out)" 180)
+note "instance on xenbr0: $out"
+check "an instance vif on the storage network (xenbr0) is refused by vif-nimbus" \
+	grep -qE "^rc=[1-9][0-9]* 0 refusing bridge .xenbr0. /" <<<"$out"
+t_create=$(date +%s.%N)
+out=$(guest_out hw1 create "socat -u TCP:$REPORT_ADDR:$XML_PORT CREATE:/run/inst1.xml && $VIRSH create /run/inst1.xml 2>&1 | tr -s '\n' ' '" 180)
+note "virsh create: $out"
+if grep -q "Domain 'inst1' created" <<<"$out"; then
+	ok "libvirt created PVH instance inst1 ($(since "$t_create") s)"
+else
+	not_ok "libvirt created PVH instance inst1"
+	show_console hw1 30
+fi
+if lab_wait 300 uping -c 1 -W 1 "$INST_ADDR"; then
+	t_ping=$(since "$t_create")
+	ok "instance answers ping on the instance network (${t_ping} s after virsh create was typed)"
+	note "create-to-first-ping (virsh create of a PVH guest on an AoE disk, under emulation): ${t_ping} s"
+else
+	not_ok "instance answers ping on the instance network"
+	guest_out hw1 conlog "tail -n 20 /var/log/xen/console/guest-inst1.log | tr -s '\r\n' ' '" 60 | cut -c1-1500 | sed 's/^/# /'
+fi
+loss=$(uping -c 300 -i 0.01 -q "$INST_ADDR" | sed -n 's/.* \([0-9.]*\)% packet loss.*/\1/p')
+check "300 pings at 10 ms: ${loss:-?}% lost" [ "${loss:-100}" = 0 ]
+# The guest answers ping from its initramfs; systemd reaching multi-user
+# (its ready line in the console log xenconsoled keeps) takes longer.
+out=$(guest_out hw1 conlog "timeout 240 sh -c 'until grep -q \"nimbus-guest: up inst1\" /var/log/xen/console/guest-inst1.log; do sleep 2; done'; grep -c 'nimbus-guest: up inst1' /var/log/xen/console/guest-inst1.log" 300)
+check "the instance booted to multi-user ($(since "$t_create") s after virsh create; console log: $out ready line)" \
+	[ "$out" = 1 ]
 
 # --- one storage node goes away ----------------------------------------------
 guest_wait_for hw1 'nimbus-heartbeat [0-9]+: root .* read ok' 60 ||
@@ -110,7 +189,8 @@ before=$(hw_heartbeats hw1)
 nrep=$(reports booted | wc -l)
 stopped=$(date +%s.%N)
 lab_stop "${TPID[st1]}"
-note "stopped storage node st1 (PID ${TPID[st1]}) after $before heartbeats"
+lab_stop "${IPID[st1]}"
+note "stopped storage node st1 (PIDs ${TPID[st1]} ${IPID[st1]}) after $before heartbeats"
 # The aoe driver abandons a silent target after ~10 s; the root must keep
 # answering through that and after.
 if lab_wait 90 eval '[ "$(hw_heartbeats hw1)" -ge $((before + 4)) ]'; then
@@ -124,6 +204,7 @@ guest_lines hw1 'nimbus-heartbeat' | tail -n 5 | sed 's/^/#   /'
 check "node still reports booted after the storage node stopped" \
 	lab_wait 60 eval '[ "$(reports booted | wc -l)" -gt '"$nrep"' ]'
 check "dom0 still running" guest_running hw1
+check "instance still answers ping with one storage node stopped" uping -q -c 3 -W 2 "$INST_ADDR"
 lab_stop "$(guest_pid hw1)"
 
 # --- bad path: the root never appears -------------------------------------------

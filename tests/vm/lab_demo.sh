@@ -83,6 +83,8 @@ check "its snapshot dom0-root is exported by both storage nodes" \
 root=$(vol dom0-root .aoe)
 check "role hw's image boots dom0-root ($root)" eval 'nimbus image show hwnode | grep -q "nimbus.root=$root"'
 check "volume show dom0-root says image hwnode uses it" eval 'nimbus volume show dom0-root | grep -q hwnode'
+check "hw1's dom0 bridged its third NIC as the instance network, without AoE" \
+	grep -qE 'nimbus-dom0-network: instbr0 on eth2 .*AoE only on xenbr0 eth0 eth1\)' "$RUN/hw1.console"
 check "hw1's console socket streams dom0's root heartbeats" \
 	eval 'timeout 12 socat -u "UNIX-CONNECT:$RUN/hw1.sock" - 2>/dev/null | grep -q -m 1 nimbus-heartbeat'
 

@@ -222,23 +222,7 @@ wait_state() {
 # waits for the rest of a quote or parenthesis and swallows every later
 # line) gets a Ctrl-C, which ends either, and the command once more; what
 # the console showed goes to the log.
-node_out() {
-	local try tag wait=90
-	for try in 1 2; do
-		tag="$2-$RANDOM$RANDOM"
-		storage_type "$1" "echo $tag \$($3)"
-		if guest_wait_for "$1" "^$tag " "$wait"; then
-			guest_lines "$1" "^$tag " | tail -n 1 | cut -d' ' -f2-
-			return 0
-		fi
-		storage_console_tail "$1" 15 >&2
-		[ "$try" = 1 ] && note "$1 did not answer '$3' in $wait s: Ctrl-C, typed again" >&2
-		storage_interrupt "$1"
-		wait=60
-	done
-	echo "(no answer)"
-	return 1
-}
+node_out() { guest_out "$@"; }
 # wait_resynced TAG: poll volume show (at most 300 s) until vol1 is ready,
 # noting what it said of the resync when it first showed one (seen_sync).
 wait_resynced() {
