@@ -41,14 +41,6 @@ static enum vol_action snapshot_next(const struct smsg_want_volume *w, const str
 	return VA_NONE;
 }
 
-/* Internal meta-data at the LV's end takes the device's size down by its
- * bitmap (one bit per 4 KiB), the activity log (32 KiB) and superblock, in
- * DRBD's alignment: this much below the LV's size is not a grown LV. */
-static uint64_t md_room(uint64_t lv_size)
-{
-	return lv_size / 32768 + (1ULL << 20);
-}
-
 /* DRBD 8.4's internal meta-data for a backing device of lv bytes: the
  * bitmap (one bit per 4 KiB, in 4 KiB units), the 32 KiB activity log and
  * the 4 KiB superblock, all at the end of the LV. */
@@ -57,6 +49,14 @@ uint64_t vol_drbd_md_bytes(uint64_t lv)
 	uint64_t bitmap = (lv + 32767) / 32768;
 
 	return ((bitmap + 4095) & ~4095ULL) + 32768 + 4096;
+}
+
+/* A DRBD device this much smaller than its LV sits on a grown LV: the
+ * meta-data, and 1 MiB of slack for DRBD's own rounding (an LV grows by
+ * whole 4 MiB extents, so a real grow is always more). */
+static uint64_t md_room(uint64_t lv_size)
+{
+	return vol_drbd_md_bytes(lv_size) + (1ULL << 20);
 }
 
 uint64_t vol_lv_bytes(uint64_t size)
