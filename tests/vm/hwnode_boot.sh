@@ -144,6 +144,8 @@ hw_inst_xml bad1 00:16:3e:4e:00:02 xenbr0 10.78.0.11 128 >"$LAB_DIR/bad1.xml"
 lab_bg cfg "$LAB_DIR/xml-inst1.log" socat -U "TCP-LISTEN:$XML_PORT,reuseaddr,fork" "OPEN:$LAB_DIR/inst1.xml,rdonly"
 lab_bg cfg "$LAB_DIR/xml-bad1.log" socat -U "TCP-LISTEN:$((XML_PORT + 1)),reuseaddr,fork" "OPEN:$LAB_DIR/bad1.xml,rdonly"
 uping() { ip netns exec "$(lab_ns user)" ping "$@"; }
+# answers ADDR: three pings answered (quietly, for check).
+answers() { uping -q -c 3 -W 2 "$1" >/dev/null 2>&1; }
 VIRSH="virsh -c xen:///system"
 
 guest_wait_for hw1 'login: root \(automatic login\)|root@hwnode' 60 ||
@@ -204,7 +206,7 @@ guest_lines hw1 'nimbus-heartbeat' | tail -n 5 | sed 's/^/#   /'
 check "node still reports booted after the storage node stopped" \
 	lab_wait 60 eval '[ "$(reports booted | wc -l)" -gt '"$nrep"' ]'
 check "dom0 still running" guest_running hw1
-check "instance still answers ping with one storage node stopped" uping -q -c 3 -W 2 "$INST_ADDR"
+check "instance still answers ping with one storage node stopped" answers "$INST_ADDR"
 lab_stop "$(guest_pid hw1)"
 
 # --- bad path: the root never appears -------------------------------------------
