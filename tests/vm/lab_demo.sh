@@ -98,6 +98,11 @@ if lab_wait 90 eval '[ "$(heartbeats)" -ge $((before + 4)) ]'; then
 	ok "dom0's root keeps answering with sn1 off (4 heartbeats in $(( $(date +%s) - stopped )) s)"
 else
 	not_ok "dom0's root keeps answering with sn1 off ($(( $(heartbeats) - before )) heartbeats in 90 s)"
+	# What dom0 (aoe driver, reports) and the surviving storage node said.
+	for n in hw1 sn2; do
+		note "$n's console, last lines:"
+		tr -cd '\11\12\40-\176' <"$RUN/$n.console" | tail -n 25 | cut -c1-200 | sed 's/^/#   /'
+	done
 fi
 check "nimbusd still has hw1 booted" eval 'nimbus -o json node show hw1 | grep -qE "\"state\": *\"booted\""'
 started=$(date +%s)
