@@ -36,24 +36,14 @@ XEN_ARGS="console=com1 com1=115200,8n1 dom0_mem=512M,max:512M loglvl=warning gue
 hw_boot_files
 ok "hardware-node boot files built (initramfs, dom0 image, Xen, kernel)"
 t=$(date +%s.%N)
-"$NIMBUS_TOP/instances/build-image" --out "$NIMBUS_BUILD/instances/guest-root.img" \
-	>"$LAB_DIR/instance-image.log" 2>&1 ||
-	lab_fail "instances/build-image failed: $(tail -n 3 "$LAB_DIR/instance-image.log")"
+hw_instance_disk
 ok "instance image built or up to date ($(since "$t") s)"
-cp --sparse=always "$NIMBUS_BUILD/instances/guest-root.img" "$LAB_DIR/inst1.img"
 
 lab_netns sw; lab_bridge sw br0
 hw_storage_nodes sw br0
 # The instance's disk: a copy of the instance image, e1.1 on both storage
-# nodes (a second target process each, read-write; one file, as the lab's
-# two-path exports are).
-declare -A IPID
-for n in st1 st2; do
-	ctl=()
-	[ "$(basename "$CLOUD_TARGET")" = aoetd ] && ctl=(-C "$LAB_DIR/$n-inst.aoetd.sock")
-	lab_bg "$n" "$LAB_DIR/$n.inst.log" "$CLOUD_TARGET" "${ctl[@]}" 1 1 eth0 "$LAB_DIR/inst1.img"
-	IPID[$n]=$LAB_PID
-done
+# nodes (a second target process each).
+hw_instance_targets
 lab_netns cfg
 lab_veth cfg eth0 sw v-cfg
 lab_bridge_port sw br0 v-cfg
@@ -62,10 +52,7 @@ lab_addr cfg eth0 "$REPORT_ADDR/24"
 # "user", a host on it that pings the instances.
 lab_bridge sw br-inst
 CLOUD_INST_BR=br-inst
-lab_netns user
-lab_veth user eth0 sw v-user
-lab_bridge_port sw br-inst v-user
-lab_addr user eth0 "$USER_ADDR/24"
+hw_user_net sw br-inst "$USER_ADDR"
 
 # --- report listener ------------------------------------------------------------
 # nimbusd's report contract (POST /v1/report, JSON body), each body recorded
@@ -141,11 +128,8 @@ check "instance bridge instbr0 on the third NIC, AoE not on it" \
 # holds the same text, with a UUID): here libvirt proves it accepts it.
 hw_inst_xml inst1 "$INST_MAC" instbr0 "$INST_ADDR" 256 >"$LAB_DIR/inst1.xml"
 hw_inst_xml bad1 00:16:3e:4e:00:02 xenbr0 10.78.0.11 128 >"$LAB_DIR/bad1.xml"
-lab_bg cfg "$LAB_DIR/xml-inst1.log" socat -U "TCP-LISTEN:$XML_PORT,reuseaddr,fork" "OPEN:$LAB_DIR/inst1.xml,rdonly"
-lab_bg cfg "$LAB_DIR/xml-bad1.log" socat -U "TCP-LISTEN:$((XML_PORT + 1)),reuseaddr,fork" "OPEN:$LAB_DIR/bad1.xml,rdonly"
-uping() { ip netns exec "$(lab_ns user)" ping "$@"; }
-# answers ADDR: three pings answered (quietly, for check).
-answers() { uping -q -c 3 -W 2 "$1" >/dev/null 2>&1; }
+hw_serve "$XML_PORT" "$LAB_DIR/inst1.xml"
+hw_serve "$((XML_PORT + 1))" "$LAB_DIR/bad1.xml"
 VIRSH="virsh -c xen:///system"
 
 guest_wait_for hw1 'login: root \(automatic login\)|root@hwnode' 60 ||

@@ -11,6 +11,14 @@
 #                                  e1000 NICs on BR; console and PID where
 #                                  guest.sh's helpers look for them
 #   hw_heartbeats NAME             number of good heartbeat lines so far
+#   hw_instance_disk               build (or reuse) the instance image; a
+#                                  copy as $LAB_DIR/inst1.img
+#   hw_instance_targets            e1.1 = that copy, a second target on st1
+#                                  and st2; PIDs in IPID[st1], IPID[st2]
+#   hw_user_net NS BR ADDR         namespace "user" on bridge BR of NS at
+#                                  ADDR/24; uping ARGS (ping from it),
+#                                  answers ADDR (three pings answered)
+#   hw_serve PORT FILE             FILE to whoever connects to PORT in "cfg"
 #   hw_inst_xml NAME MAC BRIDGE ADDR MIB  libvirt XML of a PVH instance on
 #                                  /dev/etherd/e1.1, vif through vif-nimbus
 #   since START                    seconds since START (date +%s.%N)
@@ -18,7 +26,7 @@
 
 . "$NIMBUS_TOP/tests/lib/cloud.sh"
 HW=$CLOUD_HW
-declare -A TPID
+declare -A TPID IPID
 
 hw_boot_files() { cloud_hw_files; }
 
@@ -33,6 +41,35 @@ hw_storage_nodes() {
 }
 
 hw_qemu() { cloud_hw_qemu "$@"; }
+
+hw_instance_disk() {
+	"$NIMBUS_TOP/instances/build-image" --out "$NIMBUS_BUILD/instances/guest-root.img" \
+		>"$LAB_DIR/instance-image.log" 2>&1 ||
+		lab_fail "instances/build-image failed: $(tail -n 3 "$LAB_DIR/instance-image.log")"
+	cp --sparse=always "$NIMBUS_BUILD/instances/guest-root.img" "$LAB_DIR/inst1.img"
+}
+
+# Read-write, one file behind both targets, as the lab's two-path exports are.
+hw_instance_targets() {
+	local n ctl
+	for n in st1 st2; do
+		ctl=()
+		[ "$(basename "$CLOUD_TARGET")" = aoetd ] && ctl=(-C "$LAB_DIR/$n-inst.aoetd.sock")
+		lab_bg "$n" "$LAB_DIR/$n.inst.log" "$CLOUD_TARGET" "${ctl[@]}" 1 1 eth0 "$LAB_DIR/inst1.img"
+		IPID[$n]=$LAB_PID
+	done
+}
+
+hw_user_net() {
+	lab_netns user
+	lab_veth user eth0 "$1" v-user
+	lab_bridge_port "$1" "$2" v-user
+	lab_addr user eth0 "$3/24"
+}
+uping() { ip netns exec "$(lab_ns user)" ping "$@"; }
+answers() { uping -q -c 3 -W 2 "$1" >/dev/null 2>&1; }
+
+hw_serve() { lab_bg cfg "$LAB_DIR/serve-$1.log" socat -U "TCP-LISTEN:$1,reuseaddr,fork" "OPEN:$2,rdonly"; }
 
 hw_heartbeats() { guest_lines "$1" 'nimbus-heartbeat [0-9]+: root .* read ok' | wc -l; }
 

@@ -28,10 +28,7 @@ XEN_ARGS="console=com1 com1=115200,8n1 dom0_mem=512M,max:512M loglvl=warning gue
 VIRSH="virsh -c xen:///system"
 
 hw_boot_files
-"$NIMBUS_TOP/instances/build-image" --out "$NIMBUS_BUILD/instances/guest-root.img" \
-	>"$LAB_DIR/instance-image.log" 2>&1 ||
-	lab_fail "instances/build-image failed: $(tail -n 3 "$LAB_DIR/instance-image.log")"
-cp --sparse=always "$NIMBUS_BUILD/instances/guest-root.img" "$LAB_DIR/inst1.img"
+hw_instance_disk
 ok "boot files and instance image built or up to date"
 
 # --- the lab's CA and the nodes' certificates -----------------------------------
@@ -61,30 +58,17 @@ ok "CA and certificates for hw1 and hw2 (IP subject alternative names)"
 lab_netns sw; lab_bridge sw br0; lab_bridge sw br-inst
 CLOUD_INST_BR=br-inst
 hw_storage_nodes sw br0
-for n in st1 st2; do
-	ctl=()
-	[ "$(basename "$CLOUD_TARGET")" = aoetd ] && ctl=(-C "$LAB_DIR/$n-inst.aoetd.sock")
-	lab_bg "$n" "$LAB_DIR/$n.inst.log" "$CLOUD_TARGET" "${ctl[@]}" 1 1 eth0 "$LAB_DIR/inst1.img"
-done
+hw_instance_targets
 lab_netns cfg
 lab_veth cfg eth0 sw v-cfg
 lab_bridge_port sw br0 v-cfg
 lab_addr cfg eth0 "$CFG_ADDR/24"
 cloud_report_listener cfg "$REPORT_PORT"
-lab_netns user
-lab_veth user eth0 sw v-user
-lab_bridge_port sw br-inst v-user
-lab_addr user eth0 "$USER_ADDR/24"
-uping() { ip netns exec "$(lab_ns user)" ping "$@"; }
-# answers ADDR: three pings answered (quietly, for check).
-answers() { uping -q -c 3 -W 2 "$1" >/dev/null 2>&1; }
-
-# serve PORT FILE: FILE to whoever connects to PORT on the config side.
-serve() { lab_bg cfg "$LAB_DIR/serve-$1.log" socat -U "TCP-LISTEN:$1,reuseaddr,fork" "OPEN:$2,rdonly"; }
-serve 8091 "$pki/hw1.tar"
-serve 8092 "$pki/hw2.tar"
+hw_user_net sw br-inst "$USER_ADDR"
+hw_serve 8091 "$pki/hw1.tar"
+hw_serve 8092 "$pki/hw2.tar"
 hw_inst_xml inst1 00:16:3e:4e:00:01 instbr0 "$INST_ADDR" 256 >"$LAB_DIR/inst1.xml"
-serve 8093 "$LAB_DIR/inst1.xml"
+hw_serve 8093 "$LAB_DIR/inst1.xml"
 
 # --- two hardware nodes ---------------------------------------------------------
 start=$(date +%s.%N)
@@ -177,7 +161,7 @@ cmdline = "console=hvc0 root=/dev/xvda nimbus.hostname=ref1 nimbus.ip=$INST_ADDR
 disk = [ "phy:/dev/etherd/e1.1,xvda,w" ]
 vif = [ "mac=00:16:3e:4e:00:01,bridge=instbr0,script=vif-bridge" ]
 CFG
-serve 8094 "$LAB_DIR/ref1.cfg"
+hw_serve 8094 "$LAB_DIR/ref1.cfg"
 out=$(guest_out hw1 xlcreate "socat -u TCP:$CFG_ADDR:8094 CREATE:/run/ref1.cfg && xl create /run/ref1.cfg 2>&1 | tail -n 1" 180)
 note "xl create ref1 on hw1: $out"
 if lab_wait 300 uping -c 1 -W 1 "$INST_ADDR"; then
