@@ -8,6 +8,7 @@
 
 #include "api_internal.h"
 #include "api_storage.h"
+#include "api_host.h"
 #include "log.h"
 
 const struct prov_ops prov_ops_real = {
@@ -139,7 +140,8 @@ size_t api_body_max(enum api_origin origin, const char *path)
 {
 	if (origin != API_REPORT)
 		return API_ADMIN_BODY_MAX;
-	return strncmp(path, "/v1/storage/", 12) == 0 ? API_STORAGE_BODY_MAX : API_REPORT_BODY_MAX;
+	return strncmp(path, "/v1/storage/", 12) == 0 || strncmp(path, "/v1/host/", 9) == 0 ?
+		API_STORAGE_BODY_MAX : API_REPORT_BODY_MAX;
 }
 
 void api_handle(struct api_ctx *ctx, const struct api_request *req,
@@ -159,6 +161,8 @@ void api_handle(struct api_ctx *ctx, const struct api_request *req,
 	if (req->origin == API_REPORT) {
 		if (strncmp(req->path, "/v1/storage/", 12) == 0)
 			api_storage_node(ctx, req, resp); /* storage agents (api_storage_node.c) */
+		else if (strncmp(req->path, "/v1/host/", 9) == 0)
+			api_host_node(ctx, req, resp); /* hardware-node agents (api_host.c) */
 		else if (strcmp(req->path, "/v1/report") != 0)
 			api_error(resp, 404, "no such endpoint '%.100s' (only POST /v1/report here)",
 				  req->path);
@@ -181,6 +185,11 @@ void api_handle(struct api_ctx *ctx, const struct api_request *req,
 		api_pairs(ctx, req, sub, resp);
 	else if ((sub = under(req->path, "/v1/volumes")))
 		api_volumes(ctx, req, sub, resp);
+	else if ((sub = under(req->path, "/v1/templates")))
+		api_templates(ctx, req, sub, resp);
+	else if (strncmp(req->path, "/v1/instances", 13) == 0 &&
+		 (req->path[13] == '\0' || req->path[13] == '/'))
+		api_instances(ctx, req, req->path[13] ? req->path + 14 : "", resp);
 	else if (strcmp(req->path, "/v1/events") == 0)
 		api_events(ctx, req, resp);
 	else

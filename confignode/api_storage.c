@@ -180,9 +180,9 @@ static json_t *have_json(const char *node, const struct smsg_have_volume *h, boo
 	return o ? size_json(o, "lv_size", h->size_bytes) : NULL;
 }
 
-/* Who depends on a volume: its snapshots, and the image naming it as its
- * root with the nodes booting that image (instances' disks come with
- * instances). */
+/* Who depends on a volume: its snapshots and clones, and the image naming
+ * it as its root with the nodes booting that image (instances' disks come
+ * with instances). */
 static json_t *used_by(const struct pair_view *pv, const struct db_volume *v)
 {
 	const struct image_root *root = root_of(pv, v);
@@ -190,7 +190,8 @@ static json_t *used_by(const struct pair_view *pv, const struct db_volume *v)
 
 	for (size_t i = 0; arr && i < pv->n_vols; i++)
 		if (strcmp(pv->vols[i].origin, v->name) == 0)
-			json_array_append_new(arr, json_pack("{s:s, s:s}", "kind", "snapshot",
+			json_array_append_new(arr, json_pack("{s:s, s:s}", "kind",
+							     smsg_volume_kind_name(pv->vols[i].kind),
 							     "name", pv->vols[i].name));
 	if (arr && root)
 		json_array_append_new(arr, json_pack("{s:s, s:s, s:s}", "kind", "image-root",
@@ -218,7 +219,7 @@ json_t *volume_json(const struct pair_view *pv, const struct db_volume *v)
 	o = json_pack("{s:s, s:s, s:s, s:s, s:i, s:i, s:s, s:I, s:i, s:s, s:f, s:I, s:I, s:I,"
 		      " s:o, s:o, s:o}",
 		      "name", v->name, "pair", v->pair,
-		      "kind", v->kind == SMSG_VOLUME_SNAPSHOT ? "snapshot" : "volume",
+		      "kind", smsg_volume_kind_name(v->kind),
 		      "origin", v->origin, "shelf", v->shelf, "slot", v->slot, "aoe", aoe,
 		      "minor", (json_int_t)v->minor, "port", v->port,
 		      "state", v->import.state == DB_IMPORT_RUNNING ? "importing" :

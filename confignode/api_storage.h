@@ -80,4 +80,27 @@ void api_volumes(struct api_ctx *ctx, const struct api_request *req, const char 
 void api_storage_node(struct api_ctx *ctx, const struct api_request *req,
 		      struct api_response *resp);
 
+/* The node of role with this MAC, sending from its own address (the rule
+ * for every agent endpoint); 0, or -1 with the refusal in resp. */
+int api_agent_auth(struct api_ctx *ctx, const struct api_request *req, const uint8_t mac[MAC_LEN],
+		   enum node_role role, struct db_node *n, struct api_response *resp);
+/* GET .../desired/MAC[/GEN] for an agent of role: answered by reply at once,
+ * or held while the node's generation is still GEN. */
+typedef void (*api_desired_fn)(struct api_ctx *ctx, const struct db_node *n,
+			       struct api_response *resp);
+void api_agent_get_desired(struct api_ctx *ctx, const struct api_request *req, const char *arg,
+			   enum node_role role, api_desired_fn reply, struct api_response *resp);
+/* An agent's GET of its desired state held until its generation grows past
+ * have (storage_wait.h): 0 with resp pending, or -EAGAIN when it cannot be
+ * held (no long-polls, too many): answer at once. */
+int api_agent_hold(struct api_ctx *ctx, const struct api_request *req, const struct db_node *n,
+		   uint64_t have, struct api_response *resp);
+
+/* The hardware nodes' endpoints (api_host.c): path under /v1/host/, and
+ * the desired state of a hardware node as a reply. */
+void api_host_node(struct api_ctx *ctx, const struct api_request *req,
+		   struct api_response *resp);
+void api_host_reply_desired(struct api_ctx *ctx, const struct db_node *n,
+			    struct api_response *resp);
+
 #endif

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "api_storage.h"
+#include "db_instance.h"
 #include "log.h"
 #include "storage_wait.h"
 
@@ -20,10 +21,11 @@ struct held {
 	struct db_node n;
 };
 
-/* The storage node with this MAC, sending from its own address. */
-static int node_auth(struct api_ctx *ctx, const struct api_request *req,
-		     const uint8_t mac[MAC_LEN], struct db_node *n, struct api_response *resp)
+/* The node of role with this MAC, sending from its own address. */
+int api_agent_auth(struct api_ctx *ctx, const struct api_request *req, const uint8_t mac[MAC_LEN],
+		   enum node_role role, struct db_node *n, struct api_response *resp)
 {
+	const char *who = role == ROLE_HW ? "host" : "storage";
 	char m[MAC_STR_LEN], ip[16], peer[16];
 	int rc;
 
@@ -31,22 +33,28 @@ static int node_auth(struct api_ctx *ctx, const struct api_request *req,
 	api_ip_str(req->peer_ip, peer);
 	rc = db_node_by_mac(ctx->db, mac, n);
 	if (rc == -ENOENT) {
-		log_warn("storage: %s %s from unknown mac %s at %s refused", req->method, req->path,
+		log_warn("%s: %s %s from unknown mac %s at %s refused", who, req->method, req->path,
 			 m, peer);
 		return api_error(resp, 404, "mac %s is not a node", m);
 	}
 	if (rc < 0)
 		return api_error(resp, 500, "database error");
 	if (n->ip != req->peer_ip) {
-		log_warn("storage: mac %s (node %s, ip %s) claimed from %s: refused", m, n->name,
+		log_warn("%s: mac %s (node %s, ip %s) claimed from %s: refused", who, m, n->name,
 			 api_ip_str(n->ip, ip), peer);
 		return api_error(resp, 403, "mac %s belongs to node %s at %s, not %s", m, n->name,
 				 ip, peer);
 	}
-	if (n->role != ROLE_STORAGE)
-		return api_error(resp, 403, "node %s has role %s, not storage", n->name,
-				 role_name(n->role));
+	if (n->role != role)
+		return api_error(resp, 403, "node %s has role %s, not %s", n->name,
+				 role_name(n->role), role_name(role));
 	return 0;
+}
+
+static int node_auth(struct api_ctx *ctx, const struct api_request *req,
+		     const uint8_t mac[MAC_LEN], struct db_node *n, struct api_response *resp)
+{
+	return api_agent_auth(ctx, req, mac, ROLE_STORAGE, n, resp);
 }
 
 /* The name a message gives must be the authenticated node's. */
@@ -112,9 +120,8 @@ static void reply_desired(struct api_ctx *ctx, const struct db_node *n,
 	free(text);
 }
 
-/* arg: "MAC" or "MAC/GEN". */
-static void get_desired(struct api_ctx *ctx, const struct api_request *req, const char *arg,
-			struct api_response *resp)
+void api_agent_get_desired(struct api_ctx *ctx, const struct api_request *req, const char *arg,
+			   enum node_role role, api_desired_fn reply, struct api_response *resp)
 {
 	uint8_t mac[MAC_LEN];
 	char m[MAC_STR_LEN + 8];
@@ -122,7 +129,6 @@ static void get_desired(struct api_ctx *ctx, const struct api_request *req, cons
 	unsigned long long have = 0;
 	struct db_node n;
 	uint64_t gen;
-	struct held *hd;
 
 	snprintf(m, sizeof(m), "%.*s", slash ? (int)(slash - arg) : (int)strlen(arg), arg);
 	if (mac_parse(m, mac) < 0 || !mac_is_unicast(mac)) {
@@ -135,31 +141,44 @@ static void get_desired(struct api_ctx *ctx, const struct api_request *req, cons
 		errno = 0;
 		have = strtoull(slash + 1, &end, 10);
 		if (!slash[1] || *end || errno || slash[1] == '-') {
-			api_error(resp, 400, "bad generation '%.30s' (want /v1/storage/desired/MAC/GEN)",
-				  slash + 1);
+			api_error(resp, 400, "bad generation '%.30s' (want /v1/%s/desired/MAC/GEN)",
+				  slash + 1, role == ROLE_HW ? "host" : "storage");
 			return;
 		}
 	}
-	if (node_auth(ctx, req, mac, &n, resp) < 0)
+	if (api_agent_auth(ctx, req, mac, role, &n, resp) < 0)
 		return;
 	/* Hold it while the agent is current; answer at once otherwise, or
 	 * when long-polls are off or too many are held. */
-	if (!slash || !ctx->swait || !ctx->now_ms || !req->reply_later ||
-	    db_storage_get(ctx->db, n.name, &gen, NULL, NULL) < 0 || gen > have) {
-		reply_desired(ctx, &n, resp);
-		return;
-	}
+	if (!slash || db_storage_get(ctx->db, n.name, &gen, NULL, NULL) < 0 || gen > have ||
+	    api_agent_hold(ctx, req, &n, have, resp) < 0)
+		reply(ctx, &n, resp);
+}
+
+static void get_desired(struct api_ctx *ctx, const struct api_request *req, const char *arg,
+			struct api_response *resp)
+{
+	api_agent_get_desired(ctx, req, arg, ROLE_STORAGE, reply_desired, resp);
+}
+
+int api_agent_hold(struct api_ctx *ctx, const struct api_request *req, const struct db_node *n,
+		   uint64_t have, struct api_response *resp)
+{
+	struct held *hd;
+
+	if (!ctx->swait || !ctx->now_ms || !req->reply_later)
+		return -EAGAIN;
 	hd = calloc(1, sizeof(*hd));
-	if (!hd || swait_add(ctx->swait, n.name, have, ctx->now_ms() + SWAIT_HOLD_MS, hd) < 0) {
+	if (!hd || swait_add(ctx->swait, n->name, have, ctx->now_ms() + SWAIT_HOLD_MS, hd) < 0) {
 		free(hd);
-		reply_desired(ctx, &n, resp);
-		return;
+		return -EAGAIN;
 	}
 	hd->reply_later = req->reply_later;
 	hd->reply_arg = req->reply_arg;
-	hd->n = n;
+	hd->n = *n;
 	resp->status = API_PENDING;
 	resp->body = NULL;
+	return 0;
 }
 
 static int gen_of(void *arg, const char *node, uint64_t *gen)
@@ -182,7 +201,13 @@ int api_storage_wait_run(struct api_ctx *ctx, bool flush)
 			struct held *hd = due[i].req;
 			struct api_response r = { 0 };
 
-			reply_desired(ctx, &hd->n, &r);
+			/* Storage and hardware nodes share the list (and the
+			 * generations in storage_state): the role says which
+			 * desired state to send. */
+			if (hd->n.role == ROLE_HW)
+				api_host_reply_desired(ctx, &hd->n, &r);
+			else
+				reply_desired(ctx, &hd->n, &r);
 			hd->reply_later(hd->reply_arg, &r);
 			free(hd);
 		}
@@ -194,6 +219,19 @@ int api_storage_wait_run(struct api_ctx *ctx, bool flush)
 int api_storage_wait_timeout_ms(struct api_ctx *ctx)
 {
 	return ctx->swait && ctx->now_ms ? swait_timeout_ms(ctx->swait, ctx->now_ms()) : -1;
+}
+
+/* The hardware node an instance whose disk is volume is placed on. */
+static int bump_instance_node(struct api_ctx *ctx, const char *volume)
+{
+	struct db_instance in;
+	int rc = db_instance_by_volume(ctx->db, volume, &in);
+
+	if (rc == -ENOENT || (rc == 0 && !in.node[0]))
+		return 0;
+	if (rc == 0)
+		rc = db_instance_bump_nodes(ctx->db, in.name);
+	return rc;
 }
 
 /* After a node's report: a volume both nodes now serve is ready (from then
@@ -221,6 +259,9 @@ static int after_observed(struct api_ctx *ctx, const char *pair, int64_t now)
 			rc = db_volume_set_ready(ctx->db, v->name, now);
 			log_info("volume %s ready: both %s and %s export it (%lld s after create)",
 				 v->name, pv.p.node[0], pv.p.node[1], (long long)(now - v->created));
+			/* An instance waiting for its disk goes to its node now. */
+			if (rc == 0)
+				rc = bump_instance_node(ctx, v->name);
 		}
 		for (size_t k = 0; rc == 0 && k < pv.n_fences; k++) {
 			if (strcmp(pv.fences[k].volume, v->name) != 0 || !sl_fence_release(h, conv))

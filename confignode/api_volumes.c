@@ -1,6 +1,8 @@
-/* /v1/volumes: replicated volumes and snapshots, for operators. Every
- * change bumps the generation of the pair's nodes, which must apply it. */
+/* /v1/volumes: replicated volumes, snapshots and clones, for operators.
+ * Every change bumps the generation of the pair's nodes, which must apply
+ * it. */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -199,6 +201,53 @@ int api_root_check(struct api_ctx *ctx, const char *image, const char *cmdline,
 	return rc;
 }
 
+/* "clone_of": the clone v (its name, and its size if sized) of origin o
+ * goes on o's pair, loaded into pv: refused unless o is a replicated
+ * volume (not a snapshot), its import done if it had one, v at least as
+ * large as o, o in sync on both nodes (sl_clone_ready), and the pair has
+ * room for v as for a new volume. Fills v's kind, origin and size. */
+static int clone_check(struct api_ctx *ctx, const struct db_volume *o, bool sized,
+		       struct db_volume *v, struct pair_view *pv, struct api_response *resp)
+{
+	const struct smsg_have_volume *h[2];
+	const char *nodes[2];
+	char a[SIZE_STR_MAX], b[SIZE_STR_MAX], why[160];
+
+	if (o->kind == SMSG_VOLUME_SNAPSHOT)
+		return api_error(resp, 409, "%s is a snapshot (of %s): clone the volume itself",
+				 o->name, o->origin);
+	if (o->import.state == DB_IMPORT_RUNNING || o->import.state == DB_IMPORT_FAILED)
+		return api_error(resp, 409, "volume %s %s: it cannot be cloned%s", o->name,
+				 o->import.state == DB_IMPORT_RUNNING ? "is being imported" :
+				 "is a failed import", o->import.state == DB_IMPORT_RUNNING ?
+				 " until the import is done" : " (delete it and import again)");
+	if (!sized)
+		v->size = o->size;
+	if (v->size < o->size)
+		return api_error(resp, 400, "a clone of %s is at least its size, %s (asked %s)",
+				 o->name, size_format(o->size, a), size_format(v->size, b));
+	if (pair_view_load(ctx, o->pair, pv) < 0)
+		return api_error(resp, 500, "cannot read pair %s", o->pair);
+	pair_view_have(pv, o->name, h);
+	nodes[0] = pv->p.node[0];
+	nodes[1] = pv->p.node[1];
+	if (sl_clone_ready(nodes, h, why, sizeof(why)) < 0) {
+		api_error(resp, 409, "volume %s cannot be cloned now: %s (a clone needs it Connected"
+			  " and UpToDate/UpToDate on both nodes of pair %s)", o->name, why, o->pair);
+		pair_view_free(pv);
+		return -1;
+	}
+	if (pair_free(pv) < v->size) {
+		api_error(resp, 507, "pair %s has %s free, %s asked", o->pair,
+			  size_format(pair_free(pv), a), size_format(v->size, b));
+		pair_view_free(pv);
+		return -1;
+	}
+	v->kind = SMSG_VOLUME_CLONE;
+	snprintf(v->origin, sizeof(v->origin), "%s", o->name);
+	return 0;
+}
+
 static int reply_volume(struct api_ctx *ctx, int status, const char *name,
 			struct api_response *resp)
 {
@@ -217,10 +266,11 @@ static int reply_volume(struct api_ctx *ctx, int status, const char *name,
 static void volume_create(struct api_ctx *ctx, const struct api_request *req,
 			  const char *sub API_UNUSED, struct api_response *resp)
 {
-	static const char *const keys[] = { "name", "size", "pair", "origin", "import", NULL };
+	static const char *const keys[] = { "name", "size", "pair", "origin", "clone_of", "import",
+					    NULL };
 	struct db_volume v = { 0 }, o;
 	struct pair_view pv;
-	const char *name, *pair, *origin, *import;
+	const char *name, *pair, *origin, *clone_of, *import;
 	char s[SIZE_STR_MAX];
 	json_t *obj = api_parse_object(req, resp);
 	int rc;
@@ -230,10 +280,15 @@ static void volume_create(struct api_ctx *ctx, const struct api_request *req,
 	if (api_only_keys(obj, keys, resp) < 0 || api_get_str(obj, "name", true, &name, resp) < 0 ||
 	    api_get_str(obj, "pair", false, &pair, resp) < 0 ||
 	    api_get_str(obj, "origin", false, &origin, resp) < 0 ||
+	    api_get_str(obj, "clone_of", false, &clone_of, resp) < 0 ||
 	    api_get_str(obj, "import", false, &import, resp) < 0)
 		goto out;
 	if (!smsg_name_ok(name)) {
 		api_error(resp, 400, "bad volume name '%.70s' (a-z 0-9 -, at most 63)", name);
+		goto out;
+	}
+	if (origin && clone_of) {
+		api_error(resp, 400, "give 'origin' (a snapshot) or 'clone_of' (a clone), not both");
 		goto out;
 	}
 	if (origin && (pair || json_object_get(obj, "size"))) {
@@ -244,10 +299,20 @@ static void volume_create(struct api_ctx *ctx, const struct api_request *req,
 		api_error(resp, 400, "a snapshot is its origin's copy: no 'import'");
 		goto out;
 	}
+	if (clone_of && pair) {
+		api_error(resp, 400, "a clone goes on its origin's pair: no 'pair'");
+		goto out;
+	}
+	if (clone_of && import) {
+		api_error(resp, 400, "a clone is its origin's copy: no 'import'");
+		goto out;
+	}
 	snprintf(v.name, sizeof(v.name), "%s", name);
 	if (import && get_import(ctx, obj, import, &v, resp) < 0)
 		goto out;
-	if (!origin && !import && get_size(obj, &v.size, resp) < 0)
+	if (clone_of && json_object_get(obj, "size") && get_size(obj, &v.size, resp) < 0)
+		goto out;
+	if (!origin && !clone_of && !import && get_size(obj, &v.size, resp) < 0)
 		goto out;
 	if (db_begin(ctx->db) < 0) {
 		api_error(resp, 500, "database busy");
@@ -255,7 +320,7 @@ static void volume_create(struct api_ctx *ctx, const struct api_request *req,
 	}
 	if (db_volume_get(ctx->db, name, &o) == 0) {
 		api_error(resp, 409, "volume %s already exists (a %s on pair %s)", name,
-			  o.kind == SMSG_VOLUME_SNAPSHOT ? "snapshot" : "volume", o.pair);
+			  smsg_volume_kind_name(o.kind), o.pair);
 		goto rollback;
 	}
 	snprintf(v.name, sizeof(v.name), "%s", name);
@@ -285,6 +350,15 @@ static void volume_create(struct api_ctx *ctx, const struct api_request *req,
 			api_error(resp, 500, "cannot read pair %s", pair);
 			goto rollback;
 		}
+	} else if (clone_of) {
+		rc = db_volume_get(ctx->db, clone_of, &o);
+		if (rc < 0) {
+			api_error(resp, rc == -ENOENT ? 404 : 500, rc == -ENOENT ?
+				  "volume %s does not exist" : "cannot read volume %s", clone_of);
+			goto rollback;
+		}
+		if (clone_check(ctx, &o, json_object_get(obj, "size") != NULL, &v, &pv, resp) < 0)
+			goto rollback;
 	} else if (choose_pair(ctx, pair, v.size, &pv, resp) < 0) {
 		goto rollback;
 	}
@@ -304,8 +378,8 @@ static void volume_create(struct api_ctx *ctx, const struct api_request *req,
 		goto rollback;
 	}
 	log_info("%s %s created on pair %s: %s, aoe e%u.%u, drbd minor %u port %u%s%s%s%s",
-		 origin ? "snapshot" : "volume", v.name, v.pair, size_format(v.size, s), v.shelf,
-		 v.slot, v.minor, v.port, origin ? " of " : "", origin ? origin : "",
+		 smsg_volume_kind_name(v.kind), v.name, v.pair, size_format(v.size, s), v.shelf,
+		 v.slot, v.minor, v.port, v.origin[0] ? " of " : "", v.origin,
 		 import ? ", to import " : "", import ? import : "");
 	reply_volume(ctx, 201, v.name, resp);
 	goto out;
@@ -419,19 +493,71 @@ out:
 	json_decref(obj);
 }
 
+static void append(char *out, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void append(char *out, size_t len, const char *fmt, ...)
+{
+	size_t used = strlen(out);
+	va_list ap;
+
+	if (used + 1 >= len)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(out + used, len - used, fmt, ap);
+	va_end(ap);
+}
+
+/* What holds v (their origin is v), by kind: "snapshot s1", "clones c1,
+ * c2 and snapshot s1" (", ..." when the names do not fit in len). */
+static void dependents(struct api_ctx *ctx, const struct db_volume *v, char *out, size_t len)
+{
+	static const enum smsg_volume_kind kinds[] = { SMSG_VOLUME_CLONE, SMSG_VOLUME_SNAPSHOT };
+	struct db_volume *all;
+	size_t n;
+	int groups = 0;
+
+	out[0] = '\0';
+	if (db_volume_list(ctx->db, v->pair, &all, &n) < 0) {
+		snprintf(out, len, "its snapshots or clones");
+		return;
+	}
+	for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+		size_t count = 0, shown = 0;
+
+		for (size_t i = 0; i < n; i++)
+			count += all[i].kind == kinds[k] && strcmp(all[i].origin, v->name) == 0;
+		if (!count)
+			continue;
+		append(out, len, "%s%s%s ", groups++ ? " and " : "", smsg_volume_kind_name(kinds[k]),
+		       count == 1 ? "" : "s");
+		for (size_t i = 0; i < n; i++) {
+			if (all[i].kind != kinds[k] || strcmp(all[i].origin, v->name) != 0)
+				continue;
+			if (strlen(out) + strlen(all[i].name) + 2 + 6 >= len) {
+				append(out, len, ", ...");
+				break;
+			}
+			append(out, len, "%s%s", shown++ ? ", " : "", all[i].name);
+		}
+	}
+	free(all);
+}
+
 static void volume_delete(struct api_ctx *ctx, const struct api_request *req API_UNUSED,
 			  const char *name, struct api_response *resp)
 {
 	struct db_volume v;
-	char names[128];
+	char names[192];
 	int rc;
 
 	if (begin_with_volume(ctx, name, &v, resp) < 0)
 		return;
-	rc = db_volume_snapshots(ctx->db, name, names, sizeof(names));
+	/* its snapshots and clones: their origin is this volume */
+	rc = db_volume_snapshots(ctx->db, name, NULL, 0);
 	if (rc > 0) {
-		api_error(resp, 409, "volume %s is in use by snapshot%s %s: delete %s first", name,
-			  rc == 1 ? "" : "s", names, rc == 1 ? "it" : "them");
+		dependents(ctx, &v, names, sizeof(names));
+		api_error(resp, 409, "volume %s is in use by %s: delete %s first", name, names,
+			  rc == 1 ? "it" : "them");
 		goto rollback;
 	}
 	if (rc == 0) {

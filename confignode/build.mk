@@ -12,11 +12,14 @@ STORAGE_CORE_SRCS := confignode/api_storage.c confignode/api_pairs.c confignode/
 	confignode/api_storage_node.c confignode/storage_wait.c \
 	confignode/db_storage.c confignode/storage_logic.c \
 	confignode/size_units.c confignode/import_progress.c lib/agent/storage_msg.c
+# instances and templates, the hardware nodes' endpoints
+INSTANCE_CORE_SRCS := confignode/api_host.c confignode/api_instances.c \
+	confignode/db_instance.c confignode/host_logic.c lib/agent/host_msg.c
 CLI_STORAGE_SRCS := confignode/cli_storage.c confignode/size_units.c
 NIMBUSD_CORE_SRCS := confignode/config.c confignode/db.c confignode/node_state.c \
 	confignode/api.c confignode/api_nodes.c \
 	confignode/api_images.c confignode/api_report.c \
-	$(STORAGE_CORE_SRCS)
+	$(STORAGE_CORE_SRCS) $(INSTANCE_CORE_SRCS)
 NIMBUSD_LIBS := -lsqlite3 -ljansson $(PROVISION_LIBS)
 
 $(eval $(call program,nimbusd,$(call objs,confignode/nimbusd.c confignode/httpd.c \
@@ -25,7 +28,8 @@ $(eval $(call program,nimbusd,$(call objs,confignode/nimbusd.c confignode/httpd.
 
 $(eval $(call program,nimbus,$(call objs,confignode/nimbus.c confignode/cli_http.c \
 	confignode/cli_print.c confignode/cli_node.c confignode/cli_image.c \
-	confignode/cli_hook.c $(CLI_STORAGE_SRCS)),-lcurl -ljansson))
+	confignode/cli_hook.c confignode/cli_util.c confignode/cli_instance.c \
+	$(CLI_STORAGE_SRCS)),-lcurl -ljansson))
 
 $(eval $(call unit_test,validate,$(call objs,confignode/validate.c),))
 $(eval $(call unit_test,confignode_config,$(call objs,confignode/config.c confignode/validate.c),))
@@ -50,3 +54,6 @@ $(OBJ)/tests/unit/test_import_progress.o: CFLAGS += -Iconfignode
 
 # --- instances ---
 $(eval $(call unit_test,gen_domain,$(call objs,confignode/gen_domain.c confignode/validate.c),))
+$(eval $(call unit_test,host_logic,$(call objs,confignode/host_logic.c confignode/gen_domain.c \
+	confignode/validate.c lib/agent/host_msg.c lib/agent/storage_msg.c),-ljansson))
+$(OBJ)/tests/unit/test_host_logic.o: CFLAGS += -Iconfignode

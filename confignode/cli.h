@@ -74,6 +74,15 @@ const char *cli_str(json_t *obj, const char *key); /* "" when absent/null */
  * server-side; this keeps the URL well-formed). */
 int cli_path(char *buf, size_t len, const char *prefix, const char *name);
 
+/* Takes "--wait [SECONDS]" (or --wait=SECONDS) out of argv: *secs dflt
+ * for a bare --wait, 0 without it. 0, or 2 after printing a bad number. */
+int cli_take_wait(const char *cmd, int *argc, char **argv, long dflt, long *secs);
+double cli_mono_s(void);
+void cli_sleep_ms(long ms);
+/* The absolute path of a regular file ARG for nimbusd to read (it runs on
+ * this, the config, node): 0 with *out malloc()ed, or 1 after printing why. */
+int cli_abs_file(const char *cmd, const char *arg, char **out);
+
 /* Groups */
 int cli_node(struct cli *cli, int argc, char **argv);
 int cli_image(struct cli *cli, int argc, char **argv);
@@ -81,5 +90,7 @@ int cli_role(struct cli *cli, int argc, char **argv);
 int cli_hook(struct cli *cli, int argc, char **argv);
 int cli_pair(struct cli *cli, int argc, char **argv);   /* cli_storage.c */
 int cli_volume(struct cli *cli, int argc, char **argv);
+int cli_template(struct cli *cli, int argc, char **argv); /* cli_instance.c */
+int cli_instance(struct cli *cli, int argc, char **argv);
 
 #endif

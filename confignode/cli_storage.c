@@ -1,5 +1,5 @@
 /* nimbus pair ... and nimbus volume ...: storage pairs and replicated
- * volumes. */
+ * volumes, their snapshots and clones. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -312,56 +312,6 @@ static int size_field(json_t *body, const char *cmd)
 	return 0;
 }
 
-/* Takes "--wait [SECONDS]" (or --wait=SECONDS) out of argv: *secs 0
- * without it. Returns 0 or 2 (a bad number). */
-static int take_wait(const char *cmd, int *argc, char **argv, long *secs)
-{
-	int o = 0;
-
-	*secs = 0;
-	for (int i = 0; i < *argc; i++) {
-		const char *a = argv[i], *num = NULL;
-
-		if (!strcmp(a, "--")) {
-			while (i < *argc)
-				argv[o++] = argv[i++];
-			break;
-		}
-		if (!strcmp(a, "--wait")) {
-			*secs = WAIT_DEFAULT_S;
-			if (i + 1 < *argc && argv[i + 1][0] >= '0' && argv[i + 1][0] <= '9')
-				num = argv[++i];
-		} else if (!strncmp(a, "--wait=", 7)) {
-			num = a + 7;
-		} else {
-			argv[o++] = argv[i];
-			continue;
-		}
-		if (num) {
-			char *end;
-
-			errno = 0;
-			*secs = strtol(num, &end, 10);
-			if (errno || *end || *secs < 1 || *secs > 86400) {
-				fprintf(stderr, "nimbus: %s: bad --wait '%s' (1..86400 seconds)\n",
-					cmd, num);
-				return 2;
-			}
-		}
-	}
-	*argc = o;
-	argv[o] = NULL;
-	return 0;
-}
-
-static double mono_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* Polls the volume until it is ready or secs pass: 0 ready, 1 not. */
 static int wait_ready(struct cli *cli, const char *path, const char *name, long secs,
 		      double start)
@@ -370,7 +320,7 @@ static int wait_ready(struct cli *cli, const char *path, const char *name, long 
 		json_t *reply = NULL;
 		int st = cli_call(cli, "GET", path, NULL, &reply);
 		const char *state = st == 200 ? cli_str(reply, "state") : "";
-		double took = mono_s() - start;
+		double took = cli_mono_s() - start;
 
 		if (st == 200 && (!strcmp(state, "ready") || took >= (double)secs)) {
 			bool ready = !strcmp(state, "ready");
@@ -392,7 +342,7 @@ static int wait_ready(struct cli *cli, const char *path, const char *name, long 
 		if (st != 200)
 			return cli_result(cli, st, reply, print_volume);
 		json_decref(reply);
-		nanosleep(&(struct timespec){ .tv_nsec = 250 * 1000 * 1000 }, NULL);
+		cli_sleep_ms(250);
 	}
 }
 
@@ -404,11 +354,11 @@ static int volume_create(struct cli *cli, int argc, char **argv)
 	json_t *body = json_object(), *reply;
 	const char *name;
 	char path[256];
-	double start = mono_s();
+	double start = cli_mono_s();
 	long secs;
 	int rc;
 
-	rc = take_wait("volume create", &argc, argv, &secs);
+	rc = cli_take_wait("volume create", &argc, argv, WAIT_DEFAULT_S, &secs);
 	if (rc == 0)
 		rc = cli_opts(cli, "volume create", argc, argv, map, 2, body, &name, 1, 1, NULL);
 	if (rc == 0)
@@ -440,7 +390,7 @@ static int wait_import(struct cli *cli, const char *path, const char *name, long
 	for (;;) {
 		json_t *reply = NULL, *im;
 		int st = cli_call(cli, "GET", path, NULL, &reply);
-		double took = mono_s() - start;
+		double took = cli_mono_s() - start;
 		char state[32] = "";
 
 		if (st != 200)
@@ -468,7 +418,7 @@ static int wait_import(struct cli *cli, const char *path, const char *name, long
 			return done ? rc : 1;
 		}
 		json_decref(reply);
-		nanosleep(&(struct timespec){ .tv_nsec = 250 * 1000 * 1000 }, NULL);
+		cli_sleep_ms(250);
 	}
 }
 
@@ -480,12 +430,11 @@ static int volume_import(struct cli *cli, int argc, char **argv)
 	json_t *body = json_object(), *reply;
 	const char *pos[2];
 	char path[256], *file = NULL;
-	double start = mono_s();
-	struct stat st;
+	double start = cli_mono_s();
 	long secs;
 	int rc;
 
-	rc = take_wait("volume import", &argc, argv, &secs);
+	rc = cli_take_wait("volume import", &argc, argv, WAIT_DEFAULT_S, &secs);
 	if (rc == 0)
 		rc = cli_opts(cli, "volume import", argc, argv, map, 2, body, pos, 2, 2, NULL);
 	if (rc == 0 && json_object_get(body, "size"))
@@ -494,14 +443,8 @@ static int volume_import(struct cli *cli, int argc, char **argv)
 		fprintf(stderr, "nimbus: volume name '%.60s...' is too long\n", pos[0]);
 		rc = 2;
 	}
-	/* nimbusd reads the file: it must be on this (the config) node */
-	if (rc == 0 && (!(file = realpath(pos[1], NULL)) || stat(file, &st) < 0)) {
-		fprintf(stderr, "nimbus: volume import: %s: %s\n", pos[1], strerror(errno));
-		rc = 1;
-	} else if (rc == 0 && !S_ISREG(st.st_mode)) {
-		fprintf(stderr, "nimbus: volume import: %s is not a regular file\n", pos[1]);
-		rc = 1;
-	}
+	if (rc == 0)
+		rc = cli_abs_file("volume import", pos[1], &file);
 	if (rc) {
 		free(file);
 		json_decref(body);
@@ -573,6 +516,39 @@ static int volume_snapshot(struct cli *cli, int argc, char **argv)
 	return cli_result(cli, rc, reply, print_volume);
 }
 
+static int volume_clone(struct cli *cli, int argc, char **argv)
+{
+	static const struct cli_opt map[] = { { "size", "size", CLI_VALUE } };
+	json_t *body = json_object(), *reply;
+	const char *pos[2];
+	char path[256];
+	double start = cli_mono_s();
+	long secs;
+	int rc;
+
+	rc = cli_take_wait("volume clone", &argc, argv, WAIT_DEFAULT_S, &secs);
+	if (rc == 0)
+		rc = cli_opts(cli, "volume clone", argc, argv, map, 1, body, pos, 2, 2, NULL);
+	if (rc == 0 && json_object_get(body, "size"))
+		rc = size_field(body, "volume clone");
+	if (rc == 0 && cli_path(path, sizeof(path), "/v1/volumes", pos[0]) < 0) {
+		fprintf(stderr, "nimbus: volume name '%.60s...' is too long\n", pos[0]);
+		rc = 2;
+	}
+	if (rc) {
+		json_decref(body);
+		return rc;
+	}
+	json_object_set_new(body, "name", json_string(pos[0]));
+	json_object_set_new(body, "clone_of", json_string(pos[1]));
+	rc = cli_call(cli, "POST", "/v1/volumes", body, &reply);
+	json_decref(body);
+	if (!secs || rc != 201)
+		return cli_result(cli, rc, reply, print_volume);
+	json_decref(reply);
+	return wait_ready(cli, path, pos[0], secs, start);
+}
+
 #define SIZE_HELP \
 	"SIZE is a number of bytes with an optional binary suffix: K, M, G or T\n" \
 	"(1K = 1024), a multiple of 512 bytes in all.\n"
@@ -628,10 +604,26 @@ static const struct cli_cmd volume_cmds[] = {
 	  "SNAP is exported under its own shelf.slot; NAME cannot be deleted while SNAP\n"
 	  "exists.\n"
 	  "\nexample:\n  nimbus volume snapshot web-root web-root-monday\n" },
+	{ "clone", volume_clone, "NAME ORIGIN [--size SIZE] [--wait [SECONDS]]",
+	  "Create a replicated volume NAME as a copy of volume ORIGIN as it is now.",
+	  "  --size SIZE         its size, at least ORIGIN's (default: ORIGIN's); more is\n"
+	  "                      as if grown after the copy\n"
+	  "  --wait [SECONDS]    wait until both nodes export it (state ready), at most\n"
+	  "                      SECONDS (default 300); exit 1 if it is not ready by then\n"
+	  "\n" SIZE_HELP
+	  "\nNAME goes on ORIGIN's pair with an AoE address, DRBD minor and port of its own,\n"
+	  "like a new volume, and is read-write, replicated and grown like one. Each node\n"
+	  "makes it at once as a thin snapshot of its copy of ORIGIN (blocks are shared\n"
+	  "until written), so it needs no initial sync: ORIGIN must be ready - Connected\n"
+	  "and UpToDate on both nodes -, must not be a snapshot nor an import not done,\n"
+	  "and must not be written while its clones are made (an instance template).\n"
+	  "The pair needs SIZE free, as for create. ORIGIN cannot be deleted while NAME\n"
+	  "exists.\n"
+	  "\nexample:\n  nimbus volume clone web1-root debian-12 --size 20G --wait 60\n" },
 	{ "delete", volume_delete, "NAME",
 	  "Delete a volume; refused while something uses it (naming it).",
-	  "In use means: a snapshot of it exists, or a boot image names it as its root\n"
-	  "(nimbus.root=eSHELF.SLOT in its command line: hw nodes' dom0 root).\n" },
+	  "In use means: a snapshot or a clone of it exists, or a boot image names it as\n"
+	  "its root (nimbus.root=eSHELF.SLOT in its command line: hw nodes' dom0 root).\n" },
 };
 
 int cli_volume(struct cli *cli, int argc, char **argv)

@@ -46,6 +46,10 @@ static const char *const migrations[] = {
 	DB_STORAGE_MIGRATION_3,
 	/* 4: the state of each volume's import (db_storage.c) */
 	DB_STORAGE_MIGRATION_4,
+	/* 5: a volume may be a clone (db_storage.c) */
+	DB_STORAGE_MIGRATION_5,
+	/* 6: templates, instances, migrations, instance history (db_instance.c) */
+	DB_INSTANCE_MIGRATION_6,
 };
 
 #define N_MIGRATIONS (int)(sizeof(migrations) / sizeof(migrations[0]))
@@ -835,6 +839,36 @@ void db_i_copy_col(char *dst, size_t len, sqlite3_stmt *st, int col)
 {
 	copy_col(dst, len, st, col);
 }
+void db_i_bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+	sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
+}
+
+int db_i_run1(struct db *db, const char *sql, const char *arg, int want_change)
+{
+	sqlite3_stmt *st;
+
+	if (prepare(db, sql, &st) < 0)
+		return -EIO;
+	sqlite3_bind_text(st, 1, arg, -1, SQLITE_TRANSIENT);
+	return step_done(db, st, want_change);
+}
+
+int db_i_one_row(struct db *db, sqlite3_stmt *st, int (*read)(struct db *, sqlite3_stmt *, void *),
+		 void *out, const char *what)
+{
+	int rc = sqlite3_step(st);
+
+	if (rc == SQLITE_ROW)
+		rc = read(db, st, out);
+	else if (rc == SQLITE_DONE)
+		rc = -ENOENT;
+	else
+		rc = db_err(db, what);
+	sqlite3_finalize(st);
+	return rc;
+}
+
 int db_i_list_rows(struct db *db, sqlite3_stmt *st, size_t sz,
 		   int (*read)(struct db *, sqlite3_stmt *, void *), const char *what,
 		   void **arr, size_t *n)

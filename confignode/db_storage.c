@@ -1,5 +1,5 @@
 /* Storage pairs, volumes, observed state and fences in nimbusd's database
- * (schema versions 3 and 4, DB_STORAGE_MIGRATION_3 and _4 in db_internal.h). */
+ * (schema versions 3, 4 and 5, DB_STORAGE_MIGRATION_3 to _5 in db_internal.h). */
 #include "db_storage.h"
 
 #include <errno.h>
@@ -9,22 +9,6 @@
 
 #include "db_internal.h"
 #include "log.h"
-
-static void bind_text(sqlite3_stmt *st, int i, const char *s)
-{
-	sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
-}
-
-/* A statement with one text parameter that must change a row. */
-static int run1(struct db *db, const char *sql, const char *arg, int want_change)
-{
-	sqlite3_stmt *st;
-
-	if (db_i_prepare(db, sql, &st) < 0)
-		return -EIO;
-	bind_text(st, 1, arg);
-	return db_i_step_done(db, st, want_change);
-}
 
 /* --- pairs ------------------------------------------------------------- */
 
@@ -52,7 +36,7 @@ int db_pair_insert(struct db *db, const struct db_pair *p)
 	rc = db_i_prepare(db, "INSERT INTO pairs(name, created) VALUES (?, ?)", &st);
 	if (rc < 0)
 		goto rollback;
-	bind_text(st, 1, p->name);
+	db_i_bind_text(st, 1, p->name);
 	sqlite3_bind_int64(st, 2, p->created);
 	rc = db_i_step_done(db, st, 0);
 	for (int i = 0; rc == 0 && i < 2; i++) {
@@ -60,8 +44,8 @@ int db_pair_insert(struct db *db, const struct db_pair *p)
 				  " VALUES (?, ?, ?, ?)", &st);
 		if (rc < 0)
 			break;
-		bind_text(st, 1, p->node[i]);
-		bind_text(st, 2, p->name);
+		db_i_bind_text(st, 1, p->node[i]);
+		db_i_bind_text(st, 2, p->name);
 		sqlite3_bind_int(st, 3, i);
 		sqlite3_bind_int64(st, 4, p->repl_ip[i]);
 		rc = db_i_step_done(db, st, 0);
@@ -76,7 +60,7 @@ rollback:
 
 int db_pair_delete(struct db *db, const char *name)
 {
-	int rc = run1(db, "DELETE FROM pairs WHERE name=?", name, 1);
+	int rc = db_i_run1(db, "DELETE FROM pairs WHERE name=?", name, 1);
 
 	/* The only constraint a pair's removal can break: its volumes. */
 	return rc == -EEXIST ? -EBUSY : rc;
@@ -101,30 +85,14 @@ static int pair_row(struct db *db, sqlite3_stmt *st, void *e)
 	return 0;
 }
 
-/* The one row of a bound query, or -ENOENT. */
-static int one_row(struct db *db, sqlite3_stmt *st, int (*read)(struct db *, sqlite3_stmt *, void *),
-		   void *out, const char *what)
-{
-	int rc = sqlite3_step(st);
-
-	if (rc == SQLITE_ROW)
-		rc = read(db, st, out);
-	else if (rc == SQLITE_DONE)
-		rc = -ENOENT;
-	else
-		rc = db_i_err(db, what);
-	sqlite3_finalize(st);
-	return rc;
-}
-
 int db_pair_get(struct db *db, const char *name, struct db_pair *out)
 {
 	sqlite3_stmt *st;
 
 	if (db_i_prepare(db, PAIR_SQL " WHERE p.name=?", &st) < 0)
 		return -EIO;
-	bind_text(st, 1, name);
-	return one_row(db, st, pair_row, out, "reading pair");
+	db_i_bind_text(st, 1, name);
+	return db_i_one_row(db, st, pair_row, out, "reading pair");
 }
 
 int db_pair_list(struct db *db, struct db_pair **out, size_t *n)
@@ -149,7 +117,7 @@ int db_pair_of_node(struct db *db, const char *node, struct db_pair *out, int *i
 
 	if (db_i_prepare(db, "SELECT pair, idx FROM pair_members WHERE node=?", &st) < 0)
 		return -EIO;
-	bind_text(st, 1, node);
+	db_i_bind_text(st, 1, node);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		db_i_copy_col(pair, sizeof(pair), st, 0);
@@ -167,6 +135,18 @@ int db_pair_of_node(struct db *db, const char *node, struct db_pair *out, int *i
 
 /* --- volumes ----------------------------------------------------------- */
 
+/* A kind's word in the volumes table, the same as in the agent's messages
+ * (storage_msg.c, not linked into every user of this file). */
+static const char *kind_word(enum smsg_volume_kind k)
+{
+	switch (k) {
+	case SMSG_VOLUME_PLAIN: return "volume";
+	case SMSG_VOLUME_SNAPSHOT: return "snapshot";
+	case SMSG_VOLUME_CLONE: return "clone";
+	}
+	return NULL;
+}
+
 int db_volume_insert(struct db *db, const struct db_volume *v)
 {
 	sqlite3_stmt *st;
@@ -176,12 +156,15 @@ int db_volume_insert(struct db *db, const struct db_volume *v)
 			 " import_total, import_error) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 			 &st) < 0)
 		return -EIO;
-	bind_text(st, 1, v->name);
-	bind_text(st, 2, v->pair);
-	sqlite3_bind_text(st, 3, v->kind == SMSG_VOLUME_SNAPSHOT ? "snapshot" : "volume", -1,
-			  SQLITE_STATIC);
+	db_i_bind_text(st, 1, v->name);
+	db_i_bind_text(st, 2, v->pair);
+	if (!kind_word(v->kind)) {
+		sqlite3_finalize(st);
+		return -EINVAL;
+	}
+	sqlite3_bind_text(st, 3, kind_word(v->kind), -1, SQLITE_STATIC);
 	if (v->origin[0])
-		bind_text(st, 4, v->origin);
+		db_i_bind_text(st, 4, v->origin);
 	else
 		sqlite3_bind_null(st, 4);
 	sqlite3_bind_int64(st, 5, (sqlite3_int64)v->size);
@@ -192,10 +175,10 @@ int db_volume_insert(struct db *db, const struct db_volume *v)
 	sqlite3_bind_int64(st, 10, v->ready_at);
 	sqlite3_bind_int64(st, 11, v->created);
 	sqlite3_bind_text(st, 12, db_import_state_name(v->import.state), -1, SQLITE_STATIC);
-	bind_text(st, 13, v->import.file);
+	db_i_bind_text(st, 13, v->import.file);
 	sqlite3_bind_int64(st, 14, (sqlite3_int64)v->import.done);
 	sqlite3_bind_int64(st, 15, (sqlite3_int64)v->import.total);
-	bind_text(st, 16, v->import.error);
+	db_i_bind_text(st, 16, v->import.error);
 	return db_i_step_done(db, st, 0);
 }
 
@@ -234,8 +217,10 @@ static int volume_row(struct db *db, sqlite3_stmt *st, void *e)
 	memset(v, 0, sizeof(*v));
 	db_i_copy_col(v->name, sizeof(v->name), st, 0);
 	db_i_copy_col(v->pair, sizeof(v->pair), st, 1);
-	v->kind = kind && strcmp((const char *)kind, "snapshot") == 0 ? SMSG_VOLUME_SNAPSHOT :
-								    SMSG_VOLUME_PLAIN;
+	v->kind = SMSG_VOLUME_PLAIN;   /* the schema's CHECK allows no other word */
+	for (int k = SMSG_VOLUME_PLAIN; kind && k <= SMSG_VOLUME_CLONE; k++)
+		if (strcmp((const char *)kind, kind_word((enum smsg_volume_kind)k)) == 0)
+			v->kind = (enum smsg_volume_kind)k;
 	db_i_copy_col(v->origin, sizeof(v->origin), st, 3);
 	v->size = (uint64_t)sqlite3_column_int64(st, 4);
 	v->shelf = (uint16_t)sqlite3_column_int(st, 5);
@@ -258,8 +243,8 @@ int db_volume_get(struct db *db, const char *name, struct db_volume *out)
 
 	if (db_i_prepare(db, "SELECT " VOLUME_COLS " FROM volumes WHERE name=?", &st) < 0)
 		return -EIO;
-	bind_text(st, 1, name);
-	return one_row(db, st, volume_row, out, "reading volume");
+	db_i_bind_text(st, 1, name);
+	return db_i_one_row(db, st, volume_row, out, "reading volume");
 }
 
 int db_volume_list(struct db *db, const char *pair, struct db_volume **out, size_t *n)
@@ -272,7 +257,7 @@ int db_volume_list(struct db *db, const char *pair, struct db_volume **out, size
 			 "SELECT " VOLUME_COLS " FROM volumes ORDER BY name", &st) < 0)
 		return -EIO;
 	if (pair)
-		bind_text(st, 1, pair);
+		db_i_bind_text(st, 1, pair);
 	rc = db_i_list_rows(db, st, sizeof(**out), volume_row, "listing volumes", &arr, n);
 	if (rc == 0)
 		*out = arr;
@@ -286,7 +271,7 @@ static int volume_set(struct db *db, const char *sql, const char *name, int64_t 
 	if (db_i_prepare(db, sql, &st) < 0)
 		return -EIO;
 	sqlite3_bind_int64(st, 1, v);
-	bind_text(st, 2, name);
+	db_i_bind_text(st, 2, name);
 	return db_i_step_done(db, st, 1);
 }
 
@@ -308,11 +293,11 @@ int db_volume_set_import(struct db *db, const char *name, const struct db_import
 			 " import_total=?, import_error=? WHERE name=?", &st) < 0)
 		return -EIO;
 	sqlite3_bind_text(st, 1, db_import_state_name(im->state), -1, SQLITE_STATIC);
-	bind_text(st, 2, im->file);
+	db_i_bind_text(st, 2, im->file);
 	sqlite3_bind_int64(st, 3, (sqlite3_int64)im->done);
 	sqlite3_bind_int64(st, 4, (sqlite3_int64)im->total);
-	bind_text(st, 5, im->error);
-	bind_text(st, 6, name);
+	db_i_bind_text(st, 5, im->error);
+	db_i_bind_text(st, 6, name);
 	return db_i_step_done(db, st, 1);
 }
 
@@ -324,19 +309,21 @@ int db_volume_fail_imports(struct db *db, const char *error)
 	if (db_i_prepare(db, "UPDATE volumes SET import_state='failed', import_error=?"
 			 " WHERE import_state='importing'", &st) < 0)
 		return -EIO;
-	bind_text(st, 1, error);
+	db_i_bind_text(st, 1, error);
 	rc = db_i_step_done(db, st, 0);
 	return rc < 0 ? rc : sqlite3_changes(db_i_handle(db));
 }
 
 int db_volume_delete(struct db *db, const char *name)
 {
-	int rc = run1(db, "DELETE FROM volumes WHERE name=?", name, 1);
+	int rc = db_i_run1(db, "DELETE FROM volumes WHERE name=?", name, 1);
 
-	/* The only constraint a volume's removal can break: its snapshots. */
+	/* The only constraint a volume's removal can break: its snapshots and
+	 * clones (their origin references it). */
 	return rc == -EEXIST ? -EBUSY : rc;
 }
 
+/* Every volume naming origin: its snapshots and its clones alike. */
 int db_volume_snapshots(struct db *db, const char *origin, char *names, size_t len)
 {
 	return db_i_names(db, "SELECT name FROM volumes WHERE origin=? ORDER BY name", origin,
@@ -347,7 +334,7 @@ int db_volume_snapshots(struct db *db, const char *origin, char *names, size_t l
 
 int db_storage_bump(struct db *db, const char *node)
 {
-	return run1(db, "INSERT INTO storage_state(node, generation) VALUES (?1, 2)"
+	return db_i_run1(db, "INSERT INTO storage_state(node, generation) VALUES (?1, 2)"
 		    " ON CONFLICT(node) DO UPDATE SET generation = generation + 1", node, 0);
 }
 
@@ -377,7 +364,7 @@ int db_storage_get(struct db *db, const char *node, uint64_t *generation,
 	if (db_i_prepare(db, "SELECT generation, observed, observed_at FROM storage_state"
 			 " WHERE node=?", &st) < 0)
 		return -EIO;
-	bind_text(st, 1, node);
+	db_i_bind_text(st, 1, node);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW || rc == SQLITE_DONE) {
 		const unsigned char *s = rc == SQLITE_ROW ? sqlite3_column_text(st, 1) : NULL;
@@ -408,8 +395,8 @@ int db_storage_set_observed(struct db *db, const char *node, const char *json, i
 			 " VALUES (?1, ?2, ?3) ON CONFLICT(node) DO UPDATE"
 			 " SET observed = ?2, observed_at = ?3", &st) < 0)
 		return -EIO;
-	bind_text(st, 1, node);
-	bind_text(st, 2, json);
+	db_i_bind_text(st, 1, node);
+	db_i_bind_text(st, 2, json);
 	sqlite3_bind_int64(st, 3, at);
 	return db_i_step_done(db, st, 0);
 }
@@ -434,8 +421,8 @@ int db_fence_get(struct db *db, const char *volume, struct db_fence *out)
 
 	if (db_i_prepare(db, "SELECT volume, node, at FROM fences WHERE volume=?", &st) < 0)
 		return -EIO;
-	bind_text(st, 1, volume);
-	return one_row(db, st, fence_row, out, "reading fence");
+	db_i_bind_text(st, 1, volume);
+	return db_i_one_row(db, st, fence_row, out, "reading fence");
 }
 
 int db_fence_set(struct db *db, const char *volume, const char *node, int64_t at)
@@ -444,15 +431,15 @@ int db_fence_set(struct db *db, const char *volume, const char *node, int64_t at
 
 	if (db_i_prepare(db, "INSERT INTO fences(volume, node, at) VALUES (?, ?, ?)", &st) < 0)
 		return -EIO;
-	bind_text(st, 1, volume);
-	bind_text(st, 2, node);
+	db_i_bind_text(st, 1, volume);
+	db_i_bind_text(st, 2, node);
 	sqlite3_bind_int64(st, 3, at);
 	return db_i_step_done(db, st, 0);
 }
 
 int db_fence_clear(struct db *db, const char *volume)
 {
-	return run1(db, "DELETE FROM fences WHERE volume=?", volume, 1);
+	return db_i_run1(db, "DELETE FROM fences WHERE volume=?", volume, 1);
 }
 
 int db_fence_list(struct db *db, const char *pair, struct db_fence **out, size_t *n)
@@ -464,7 +451,7 @@ int db_fence_list(struct db *db, const char *pair, struct db_fence **out, size_t
 	if (db_i_prepare(db, "SELECT f.volume, f.node, f.at FROM fences f JOIN volumes v"
 			 " ON v.name = f.volume WHERE v.pair=? ORDER BY f.volume", &st) < 0)
 		return -EIO;
-	bind_text(st, 1, pair);
+	db_i_bind_text(st, 1, pair);
 	rc = db_i_list_rows(db, st, sizeof(**out), fence_row, "listing fences", &arr, n);
 	if (rc == 0)
 		*out = arr;

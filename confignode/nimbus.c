@@ -16,6 +16,10 @@ static const struct cli_cmd groups[] = {
 	  "Storage pairs: two storage nodes replicating each other.", NULL },
 	{ "volume", cli_volume, "create|list|show|grow|snapshot|delete ...",
 	  "Replicated volumes on the pairs, exported over AoE.", NULL },
+	{ "template", cli_template, "import|list|show|remove ...",
+	  "Instance templates: guest disk images instances are cloned from.", NULL },
+	{ "instance", cli_instance, "create|list|show|start|stop|migrate|delete ...",
+	  "Instances: Xen guests on the hardware nodes, live-migratable.", NULL },
 	{ "hook", cli_hook, "dhcp MAC IP", "Called by dhcpd, not by operators.", NULL },
 };
 
@@ -35,7 +39,7 @@ static void usage(FILE *f)
 		"\n"
 		"commands:\n", CLI_DEFAULT_SOCKET);
 	for (size_t i = 0; i < N_GROUPS; i++)
-		fprintf(f, "  %-6s %-40s %s\n", groups[i].name, groups[i].args, groups[i].help);
+		fprintf(f, "  %-8s %-48s %s\n", groups[i].name, groups[i].args, groups[i].help);
 	fprintf(f,
 		"\n"
 		"'nimbus COMMAND --help' lists a command's subcommands, 'nimbus COMMAND SUB\n"

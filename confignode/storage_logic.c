@@ -219,6 +219,27 @@ void sl_volume_state(const struct db_volume *v, const struct smsg_have_volume *c
 		out->percent = 100;
 }
 
+int sl_clone_ready(const char *const nodes[2], const struct smsg_have_volume *const h[2],
+		   char *why, size_t len)
+{
+	for (int i = 0; i < 2; i++) {
+		if (!h[i])
+			snprintf(why, len, "%s does not report it (not in a current report of %s)",
+				 nodes[i], nodes[i]);
+		else if (!h[i]->lv || !h[i]->drbd)
+			snprintf(why, len, "%s reports it without %s", nodes[i],
+				 h[i]->lv ? "its DRBD resource up" : "its LV");
+		else if (h[i]->conn != SMSG_CONN_CONNECTED || h[i]->disk != SMSG_DSK_UPTODATE ||
+			 h[i]->peer_disk != SMSG_DSK_UPTODATE)
+			snprintf(why, len, "%s reports it %s/%s, %s", nodes[i], smsg_dsk_name(h[i]->disk),
+				 smsg_dsk_name(h[i]->peer_disk), smsg_conn_name(h[i]->conn));
+		else
+			continue;
+		return -EAGAIN;
+	}
+	return 0;
+}
+
 /* --- fencing ------------------------------------------------------------ */
 
 bool sl_fence_decide(const char *asker, const char *volume,

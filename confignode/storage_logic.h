@@ -85,6 +85,16 @@ bool sl_serving(const struct db_volume *v, const struct smsg_have_volume *h);
 void sl_volume_state(const struct db_volume *v, const struct smsg_have_volume *const h[2],
 		     struct sl_state *out);
 
+/* Whether origin can be cloned now: each node of its pair reports it (h[i]
+ * not NULL: a current report) with its DRBD resource up, Connected, both
+ * disks UpToDate. Then both halves hold the same bytes, and each node's
+ * thin snapshot of its half starts the clone in sync without a resync (if
+ * nobody writes the origin meanwhile: a template). 0, or -EAGAIN with why
+ * (len bytes) naming the first node that does not and what it reports
+ * ("sn2 reports it Outdated/DUnknown, WFConnection"). */
+int sl_clone_ready(const char *const nodes[2], const struct smsg_have_volume *const h[2],
+		   char *why, size_t len);
+
 /* One volume in a decoded observed message, or NULL. */
 const struct smsg_have_volume *sl_find_have(const struct smsg_observed *o, const char *name);
 

@@ -10,3 +10,8 @@ $(LIBNIMBUS): $(call objs,$(LIB_SRCS))
 # programs that speak them, so libnimbus users need no -ljansson.
 STORAGE_MSG_OBJS := $(call objs,lib/agent/storage_msg.c)
 $(eval $(call unit_test,storage_msg,$(STORAGE_MSG_OBJS),-ljansson))
+
+# The hardware-node agent's messages, the same way; they name things by
+# storage_msg.c's rules (smsg_name_ok), so its object comes along.
+HOST_MSG_OBJS := $(call objs,lib/agent/host_msg.c) $(STORAGE_MSG_OBJS)
+$(eval $(call unit_test,host_msg,$(HOST_MSG_OBJS),-ljansson))

@@ -43,6 +43,7 @@ static const char *const conn_names[] = {
 };
 static const char *const kind_names[] = {
 	[SMSG_VOLUME_PLAIN] = "volume", [SMSG_VOLUME_SNAPSHOT] = "snapshot",
+	[SMSG_VOLUME_CLONE] = "clone",
 };
 
 #define NWORDS(t) (sizeof(t) / sizeof((t)[0]))
@@ -78,6 +79,15 @@ const char *smsg_conn_name(enum smsg_drbd_conn c)
 {
 	return word(conn_names, NWORDS(conn_names), c);
 }
+const char *smsg_volume_kind_name(enum smsg_volume_kind k)
+{
+	return word(kind_names, NWORDS(kind_names), k);
+}
+
+bool smsg_kind_replicated(enum smsg_volume_kind k)
+{
+	return k == SMSG_VOLUME_PLAIN || k == SMSG_VOLUME_CLONE;
+}
 
 #define DEFINE_PARSE(fn, type, table)                                  \
 	int fn(const char *s, type *out)                               \
@@ -91,6 +101,7 @@ const char *smsg_conn_name(enum smsg_drbd_conn c)
 DEFINE_PARSE(smsg_role_parse, enum smsg_drbd_role, role_names)
 DEFINE_PARSE(smsg_dsk_parse, enum smsg_drbd_disk, dsk_names)
 DEFINE_PARSE(smsg_conn_parse, enum smsg_drbd_conn, conn_names)
+DEFINE_PARSE(smsg_volume_kind_parse, enum smsg_volume_kind, kind_names)
 
 /* --- the rules for strings ---------------------------------------------------- */
 
@@ -399,14 +410,15 @@ static void append(json_t **a, json_t *v)
 
 static int want_volume_check(const struct smsg_want_volume *v)
 {
-	if (!smsg_name_ok(v->name) || v->kind > SMSG_VOLUME_SNAPSHOT ||
+	if (!smsg_name_ok(v->name) || v->kind > SMSG_VOLUME_CLONE ||
 	    v->size_bytes == 0 || v->size_bytes % 512 || v->size_bytes > INT64_MAX ||
 	    v->shelf > SMSG_SHELF_MAX || v->slot > SMSG_SLOT_MAX || v->minor > SMSG_MINOR_MAX ||
 	    !resource_ok(v->resource))
 		return -EINVAL;
-	if (v->kind == SMSG_VOLUME_SNAPSHOT ? !smsg_name_ok(v->origin) : v->origin[0] != '\0')
+	/* a snapshot and a clone name their origin, a plain volume has none */
+	if (v->kind != SMSG_VOLUME_PLAIN ? !smsg_name_ok(v->origin) : v->origin[0] != '\0')
 		return -EINVAL;
-	if (v->kind == SMSG_VOLUME_PLAIN && (!v->resource[0] || v->port == 0))
+	if (smsg_kind_replicated(v->kind) && (!v->resource[0] || v->port == 0))
 		return -EINVAL;
 	return 0;
 }
@@ -463,8 +475,10 @@ static int want_volume_decode(struct dec *d, json_t *o, void *entry)
 		return rc;
 	if (v->kind == SMSG_VOLUME_SNAPSHOT && !v->origin[0])
 		return bad(d, "origin", "a snapshot needs the volume it froze");
+	if (v->kind == SMSG_VOLUME_CLONE && !v->origin[0])
+		return bad(d, "origin", "a clone needs the volume it copies");
 	if (v->kind == SMSG_VOLUME_PLAIN && v->origin[0])
-		return bad(d, "origin", "only a snapshot has one");
+		return bad(d, "origin", "only a snapshot or a clone has one");
 	if ((rc = get_u64(d, o, "size_bytes", INT64_MAX, &v->size_bytes)) < 0)
 		return rc;
 	if (v->size_bytes == 0 || v->size_bytes % 512)
@@ -485,7 +499,7 @@ static int want_volume_decode(struct dec *d, json_t *o, void *entry)
 	if ((rc = get_bool(d, o, "export", &v->export)) < 0 ||
 	    (rc = get_str(d, o, "resource", v->resource, SMSG_RESOURCE_MAX, true, resource_ok)) < 0)
 		return rc;
-	if (v->kind == SMSG_VOLUME_PLAIN && (!v->resource[0] || v->port == 0))
+	if (smsg_kind_replicated(v->kind) && (!v->resource[0] || v->port == 0))
 		return bad(d, v->port ? "resource" : "port", "a replicated volume needs one");
 	return 0;
 }

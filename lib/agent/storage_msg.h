@@ -35,18 +35,21 @@
 enum smsg_volume_kind {
 	SMSG_VOLUME_PLAIN = 0,     /* read-write, replicated */
 	SMSG_VOLUME_SNAPSHOT,      /* read-only, frozen copy of another volume */
+	SMSG_VOLUME_CLONE,         /* read-write, replicated, made as a copy of another volume */
 };
 
 /* One volume as the node should have it. */
 struct smsg_want_volume {
 	char name[SMSG_NAME_MAX];
 	enum smsg_volume_kind kind;
-	char origin[SMSG_NAME_MAX];        /* snapshot: the volume it froze; else "" */
+	char origin[SMSG_NAME_MAX];        /* snapshot: the volume it froze; clone: the
+					    * volume it was copied from; else "" */
 	uint64_t size_bytes;               /* a multiple of 512 */
 	uint16_t shelf;                    /* AoE address, unique in the cloud */
 	uint8_t slot;
 	uint32_t minor;                    /* DRBD minor, unique on the pair */
-	uint16_t port;                     /* DRBD replication port, unique on the pair */
+	uint16_t port;                     /* DRBD replication port, unique on the pair
+					    * (0 for a snapshot) */
 	bool export;                       /* false: keep it, but aoetd must not serve it */
 	char resource[SMSG_RESOURCE_MAX];  /* the DRBD resource file (gen_drbd), "" for a snapshot */
 };
@@ -141,6 +144,14 @@ struct smsg_fence_reply {
  * name - a lower-case DNS label ([a-z0-9-], '-' not first or last), 1..63,
  * the rule nimbusd applies to node names. */
 bool smsg_name_ok(const char *s);
+
+/* A volume kind's word in the messages and nimbusd's database ("volume",
+ * "snapshot", "clone"); parse: -EINVAL for another word. replicated: the
+ * kind has a DRBD resource of its own (a volume or a clone), as opposed to
+ * a snapshot, which is a local read-only LV. */
+const char *smsg_volume_kind_name(enum smsg_volume_kind k);
+int smsg_volume_kind_parse(const char *s, enum smsg_volume_kind *out);
+bool smsg_kind_replicated(enum smsg_volume_kind k);
 
 const char *smsg_disk_state_name(enum smsg_disk_state s);
 const char *smsg_role_name(enum smsg_drbd_role r);

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "child.h"
+#include "file_util.h"
 #include "http.h"
 #include "log.h"
 #include "lvs.h"
@@ -120,41 +121,6 @@ static void http_watch(struct agent *a, struct http_conn *c, uint64_t tag)
 
 /* --- files --------------------------------------------------------------- */
 
-static int write_atomic(const char *path, const char *text)
-{
-	char tmp[512];
-	size_t len = strlen(text);
-	int fd, rc = 0;
-
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, text, len) != (ssize_t)len || fsync(fd) < 0)
-		rc = errno ? -errno : -EIO;
-	close(fd);
-	if (rc == 0 && rename(tmp, path) < 0)
-		rc = -errno;
-	if (rc < 0)
-		unlink(tmp);
-	return rc;
-}
-
-/* Up to cap - 1 bytes of path, NUL-terminated; length or a negative errno. */
-static ssize_t read_file(const char *path, char *buf, size_t cap)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n, total = 0;
-
-	if (fd < 0)
-		return -errno;
-	while ((size_t)total < cap - 1 && (n = read(fd, buf + total, cap - 1 - (size_t)total)) > 0)
-		total += n;
-	close(fd);
-	buf[total] = '\0';
-	return total;
-}
-
 static void res_path(const struct agent *a, const char *name, char *out, size_t cap)
 {
 	snprintf(out, cap, "%s/%s.res", a->o->drbd_dir, name);
@@ -185,7 +151,7 @@ static int write_res_check(const struct agent *a, const struct smsg_want_volume 
 	check_path(a, w->name, "res", cand, sizeof(cand));
 	check_path(a, w->name, "conf", conf, conf_cap);
 	snprintf(own, sizeof(own), "%s.res", w->name);
-	rc = write_atomic(cand, w->resource);
+	rc = file_write_atomic(cand, w->resource);
 	if (rc < 0)
 		return rc;
 	d = opendir(a->o->drbd_dir);
@@ -203,7 +169,7 @@ static int write_res_check(const struct agent *a, const struct smsg_want_volume 
 	len = res_check_conf(text, sizeof(text), ptrs, n, cand);
 	if (len < 0)
 		return (int)len;
-	return write_atomic(conf, text);
+	return file_write_atomic(conf, text);
 }
 
 /* The checked candidate into /etc/drbd.d (drbdadm dump accepted it). */
@@ -214,11 +180,11 @@ static int install_res(const struct agent *a, const char *name)
 	ssize_t n;
 
 	check_path(a, name, "res", cand, sizeof(cand));
-	n = read_file(cand, buf, sizeof(buf));
+	n = file_read(cand, buf, sizeof(buf));
 	if (n < 0)
 		return (int)n;
 	res_path(a, name, p, sizeof(p));
-	return write_atomic(p, buf);
+	return file_write_atomic(p, buf);
 }
 
 static bool res_current(const struct agent *a, const struct smsg_want_volume *w)
@@ -227,11 +193,13 @@ static bool res_current(const struct agent *a, const struct smsg_want_volume *w)
 	char p[256];
 
 	res_path(a, w->name, p, sizeof(p));
-	return read_file(p, buf, sizeof(buf)) >= 0 && strcmp(buf, w->resource) == 0;
+	return file_read(p, buf, sizeof(buf)) >= 0 && strcmp(buf, w->resource) == 0;
 }
 
 /* DRBD 8.4 internal meta-data: a superblock in the LV's last 4 KiB
- * (drbd_md_superblock_ok). */
+ * (drbd_md_superblock_ok). For a clone, found meta-data is always the
+ * clone's own: clone_script wipes the copy of its origin's before the LV
+ * gets its name. */
 static bool md_present(const struct agent *a, const char *name, uint64_t lv_size)
 {
 	unsigned char sb[4096];
@@ -251,12 +219,59 @@ static bool md_present(const struct agent *a, const char *name, uint64_t lv_size
 	return ok;
 }
 
+/* A clone's LV (VA_CLONE_CREATE): "sh -c clone_script sh VG ORIGIN NAME
+ * TMP". A thin snapshot of the origin's LV is a copy of its bytes, and so
+ * of the origin's DRBD internal meta-data at its end: the origin's UUIDs,
+ * bitmap and activity log. Attached as the clone's, DRBD would take the
+ * clone for the origin (same current UUID on both nodes, no fresh start),
+ * so the clone must get meta-data of its own, created by create-md. The
+ * agent decides whether to run create-md from what md_present finds at the
+ * LV's end, which for a fresh snapshot is the origin's superblock; and it
+ * may restart (or the node reboot) between any two steps, so a decision
+ * kept in memory ("just made: create it") would be lost. Hence the LV only
+ * appears under the clone's name once the copied superblock is gone:
+ *   1. remove TMP, left by a run cut short (the agent runs one step at a
+ *      time, so no other clone uses TMP; it is not a volume name: '_');
+ *   2. lvcreate -s -kn -ay: a thin snapshot, writable (thin snapshots are;
+ *      -pr would make it read-only), with the activation-skip flag
+ *      cleared (-kn) and active (-ay), so vgchange -ay activates it at
+ *      every boot like any volume (-K would activate it this once only);
+ *   3. zeros over its last 4 KiB, the superblock md_present and drbdmeta
+ *      look for (the LV is exactly the origin's size, and its last 4 KiB
+ *      are DRBD meta-data, never data: the origin's device ends before its
+ *      meta-data), written through and synced;
+ *   4. lvrename TMP NAME: one LVM metadata commit.
+ * Cut short anywhere before 4, there is no NAME and the step runs again
+ * from 1; after 4, NAME has no meta-data, so the next steps are those of
+ * a new volume: lvextend if the clone is larger (before create-md: the
+ * meta-data goes at the LV's end), the resource file, create-md (fresh
+ * UUIDs), up, new-current-uuid on the first member. */
+#define CLONE_TMP "nimbus_clone_tmp"
+static const char clone_script[] =
+	"set -e\n"
+	"vg=$1 origin=$2 name=$3 tmp=$4\n"
+	"lvm lvremove -q -f \"$vg/$tmp\" >/dev/null 2>&1 || true\n"
+	"lvm lvcreate -q -s -kn -ay -n \"$tmp\" \"$vg/$origin\"\n"
+	"size=$(blockdev --getsize64 \"/dev/$vg/$tmp\")\n"
+	"[ \"$size\" -ge 8192 ] || { echo \"clone: /dev/$vg/$tmp is $size bytes\"; exit 1; }\n"
+	"dd if=/dev/zero of=\"/dev/$vg/$tmp\" bs=4096 seek=$((size / 4096 - 1)) count=1"
+	" conv=notrunc,fsync\n"
+	"lvm lvrename -q \"$vg\" \"$tmp\" \"$name\"\n";
+
+static const struct smsg_want_volume *want_find(const struct agent *a, const char *name)
+{
+	for (size_t i = 0; a->have_want && i < a->want.n_volumes; i++)
+		if (strcmp(a->want.volumes[i].name, name) == 0)
+			return &a->want.volumes[i];
+	return NULL;
+}
+
 static uint64_t drbd_size(uint32_t minor)
 {
 	char p[64], buf[32];
 
 	snprintf(p, sizeof(p), "/sys/block/drbd%u/size", minor);
-	if (read_file(p, buf, sizeof(buf)) <= 0)
+	if (file_read(p, buf, sizeof(buf)) <= 0)
 		return 0;
 	return strtoull(buf, NULL, 10) * 512;
 }
@@ -284,7 +299,7 @@ static int write_aoetd_conf(struct agent *a)
 			off += (size_t)snprintf(t + off, cap - off, "export %u.%u /dev/drbd%u iface=%s direct\n",
 						w->shelf, w->slot, w->minor, a->o->iface);
 	}
-	rc = write_atomic(a->o->aoetd_conf, t);
+	rc = file_write_atomic(a->o->aoetd_conf, t);
 	free(t);
 	return rc;
 }
@@ -386,14 +401,38 @@ static void run_action(struct agent *a, const struct smsg_want_volume *w, const 
 		memcpy(argv, v, sizeof(v));
 		break;
 	}
+	case VA_CLONE_CREATE: {
+		/* one fixed TMP: only one step runs at a time, and a run cut
+		 * short is cleaned up by the next, whichever clone it is for */
+		char *v[] = { "sh", "-c", (char *)clone_script, "sh", (char *)a->o->vg, (char *)w->origin,
+			      (char *)name, CLONE_TMP, NULL };
+
+		memcpy(argv, v, sizeof(v));
+		break;
+	}
 	case VA_LV_EXTEND: {
 		char *v[] = { "lvm", "lvextend", "-q", "-L", size, lv, NULL };
 		memcpy(argv, v, sizeof(v));
 		break;
 	}
 	case VA_CREATE_MD: {
+		/* --force: no question on stdin (it is /dev/null: a question
+		 * fails the step), and existing meta-data is overwritten with
+		 * fresh (UUID "just created"). A clone's LV holds its origin's
+		 * data, which drbdmeta inspects first: a file system it can
+		 * size passes (it fits: the clone's LV is at least the origin's,
+		 * so the meta-data lands past the origin's device), but one it
+		 * cannot size - an LVM PV label, which pvs does not see here
+		 * (lvm.conf filters LVs) - is refused with exit 40 whatever
+		 * --force says, hence --ignore-sanity-checks for a clone. */
 		char *v[] = { "drbdadm", "--", "--force", "create-md", (char *)name, NULL };
-		memcpy(argv, v, sizeof(v));
+		char *vc[] = { "drbdadm", "--", "--force", "--ignore-sanity-checks", "create-md",
+			       (char *)name, NULL };
+
+		if (w->kind == SMSG_VOLUME_CLONE)
+			memcpy(argv, vc, sizeof(vc));
+		else
+			memcpy(argv, v, sizeof(v));
 		break;
 	}
 	case VA_NEW_UUID: {
@@ -446,6 +485,16 @@ static void probe_have(struct agent *a, const struct smsg_want_volume *w, const 
 	}
 	if (w->kind == SMSG_VOLUME_SNAPSHOT)
 		return;
+	if (w->kind == SMSG_VOLUME_CLONE && !h->lv) {
+		/* the snapshot may be taken: this node's copy of the origin is
+		 * current (volume_fsm.c, rule 2) */
+		const struct smsg_want_volume *o = want_find(a, w->origin);
+		const struct procdrbd_minor *od = o && smsg_kind_replicated(o->kind) ?
+			procdrbd_find(a->drbd, (size_t)a->n_drbd, o->minor) : NULL;
+
+		h->origin_synced = od && lvs_find(&a->lvs, o->name) && od->conn == SMSG_CONN_CONNECTED &&
+				   od->disk == SMSG_DSK_UPTODATE && od->peer_disk == SMSG_DSK_UPTODATE;
+	}
 	h->res_current = res_current(a, w);
 	const struct procdrbd_minor *d = procdrbd_find(a->drbd, (size_t)a->n_drbd, w->minor);
 	if (d) {
@@ -473,7 +522,7 @@ static void probe_have(struct agent *a, const struct smsg_want_volume *w, const 
 static void read_drbd(struct agent *a)
 {
 	static char buf[256 * 1024];
-	ssize_t n = read_file("/proc/drbd", buf, sizeof(buf));
+	ssize_t n = file_read("/proc/drbd", buf, sizeof(buf));
 
 	a->n_drbd = 0;
 	if (n < 0)
@@ -487,10 +536,7 @@ static void read_drbd(struct agent *a)
 
 static bool wanted(const struct agent *a, const char *name)
 {
-	for (size_t i = 0; a->have_want && i < a->want.n_volumes; i++)
-		if (strcmp(a->want.volumes[i].name, name) == 0)
-			return true;
-	return false;
+	return want_find(a, name) != NULL;
 }
 
 /* The pair's replication address on its NIC, and a host route to the
@@ -537,7 +583,7 @@ static void decide(struct agent *a)
 			if (!m)
 				continue;
 			probe_have(a, w, w->name, m, &h);
-			if (w->kind == SMSG_VOLUME_PLAIN &&
+			if (smsg_kind_replicated(w->kind) &&
 			    vol_export_resized(&m->exp_size, m->exported, h.drbd_size)) {
 				log_info("volume %s: device now %llu bytes: aoetd reloads", w->name,
 					 (unsigned long long)h.drbd_size);
@@ -667,6 +713,10 @@ static void child_done(struct agent *a)
 			m->error[0] = '\0';
 			if (a->ch_act == VA_CREATE_MD)
 				m->md = true;
+			/* a new LV without meta-data (clone_script wiped the
+			 * origin's): create-md comes next */
+			if (a->ch_act == VA_CLONE_CREATE)
+				m->md = false;
 			if (a->ch_act == VA_DOWN) {
 				char p[256];
 
@@ -797,7 +847,7 @@ static void start_post(struct agent *a)
 		const struct smsg_want_volume *w = &a->want.volumes[i];
 		struct smsg_have_volume *h = &o.volumes[o.n_volumes++];
 		const struct lvs_lv *lv = lvs_find(&a->lvs, w->name);
-		const struct procdrbd_minor *d = w->kind == SMSG_VOLUME_PLAIN ?
+		const struct procdrbd_minor *d = smsg_kind_replicated(w->kind) ?
 			procdrbd_find(a->drbd, (size_t)a->n_drbd, w->minor) : NULL;
 		struct vmem *m = mem_get(a, w->name);
 
@@ -927,7 +977,7 @@ static int write_env(const struct agent_opts *o)
 	snprintf(text, sizeof(text), "server=%u.%u.%u.%u:%u\nmac=%s\nctrl=%s\n",
 		 o->server_ip >> 24, (o->server_ip >> 16) & 255, (o->server_ip >> 8) & 255,
 		 o->server_ip & 255, o->server_port, m, o->ctrl);
-	return write_atomic(o->env, text);
+	return file_write_atomic(o->env, text);
 }
 
 int agent_run(const struct agent_opts *o)
@@ -959,7 +1009,7 @@ int agent_run(const struct agent_opts *o)
 	ep_set(&a, a.ctrl_fd, EPOLLIN, EV_CTRL);
 	mkdir(o->drbd_dir, 0755);
 	if (access("/etc/drbd.conf", F_OK) != 0)
-		write_atomic("/etc/drbd.conf", "# nimbus-storaged: one file per volume\n"
+		file_write_atomic("/etc/drbd.conf", "# nimbus-storaged: one file per volume\n"
 			     "global { usage-count no; }\ninclude \"/etc/drbd.d/*.res\";\n");
 	if (write_env(o) < 0)
 		log_warn("cannot write %s: the DRBD handlers will not find nimbusd", o->env);

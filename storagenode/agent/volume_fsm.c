@@ -116,7 +116,22 @@ enum vol_action vol_next(const struct smsg_want_volume *w, const struct vol_have
 			return VA_OUTDATE;
 		}
 	}
-	/* 2. The backing LV, at least as large as wanted. */
+	/* 2. The backing LV, at least as large as wanted. A clone's LV is a
+	 * thin snapshot of its origin's, taken while this node's copy of the
+	 * origin is current (Connected, both UpToDate): nimbusd checked that
+	 * when it made the clone, but a node that was away takes its snapshot
+	 * later. Both halves then hold the same bytes (an origin that nobody
+	 * writes, as a template), so the clone starts like a blank volume,
+	 * without an initial sync (rule 4). Its copy of the origin's DRBD
+	 * meta-data is wiped by the same step, so it gets its own (rule 3). */
+	if (!h->lv && w->kind == SMSG_VOLUME_CLONE) {
+		if (!h->origin_synced) {
+			say(why, "clone: waiting for the origin to be Connected and UpToDate here");
+			return VA_NONE;
+		}
+		say(why, "no LV: snapshot the origin");
+		return VA_CLONE_CREATE;
+	}
 	if (!h->lv) {
 		say(why, "no LV");
 		return VA_LV_CREATE;
@@ -125,7 +140,8 @@ enum vol_action vol_next(const struct smsg_want_volume *w, const struct vol_have
 		say(why, "LV smaller than wanted");
 		return VA_LV_EXTEND;
 	}
-	/* 3. The resource file, meta-data, the resource up. */
+	/* 3. The resource file, meta-data, the resource up. A grown clone
+	 * was extended above first: internal meta-data sits at the LV's end. */
 	if (!h->res_current) {
 		say(why, "resource file differs");
 		return VA_WRITE_RES;
@@ -147,8 +163,10 @@ enum vol_action vol_next(const struct smsg_want_volume *w, const struct vol_have
 		say(why, "StandAlone: connect again");
 		return VA_ADJUST;
 	}
-	/* 4. A new blank volume: both halves Inconsistent and connected. The
-	 * first member declares its (zero) data current without a sync. */
+	/* 4. A new blank volume, or a new clone: both halves Inconsistent
+	 * (fresh meta-data) and connected. The first member declares its data
+	 * current without a sync: zeros on both, or for a clone the same
+	 * snapshot of an origin that was in sync and not written. */
 	if (h->conn == SMSG_CONN_CONNECTED && h->disk == SMSG_DSK_INCONSISTENT &&
 	    h->peer_disk == SMSG_DSK_INCONSISTENT) {
 		if (first) {
@@ -238,6 +256,7 @@ const char *vol_action_name(enum vol_action a)
 		[VA_RESIZE] = "resize", [VA_EXPORT] = "export", [VA_DOWN] = "down",
 		[VA_LV_REMOVE] = "lv-remove", [VA_RESUME_IO] = "resume-io",
 		[VA_SECONDARY] = "secondary", [VA_OUTDATE] = "outdate",
+		[VA_CLONE_CREATE] = "clone-create",
 	};
 
 	if ((unsigned)a >= sizeof(names) / sizeof(names[0]) || !names[a])

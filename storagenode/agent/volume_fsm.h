@@ -36,6 +36,9 @@ enum vol_action {
 	VA_RESUME_IO,       /* drbdadm resume-io NAME (a fenced, unexported primary) */
 	VA_SECONDARY,       /* drbdadm secondary NAME (a fenced, unexported primary) */
 	VA_OUTDATE,         /* drbdadm outdate NAME (a fenced secondary, disconnected) */
+	VA_CLONE_CREATE,    /* a clone's LV: a writable thin snapshot of its origin's LV, made
+			     * under a temporary name, its copy of the origin's DRBD superblock
+			     * wiped, then renamed to NAME (agent.c, clone_script) */
 };
 
 /* What the node has for one volume. */
@@ -52,6 +55,8 @@ struct vol_have {
 	bool exported;              /* in aoetd's config as loaded */
 	bool fenced;                /* the fence-peer handler lost: no export until UpToDate after a resync */
 	bool suspended;             /* DRBD froze the device's I/O (fencing) */
+	bool origin_synced;         /* a clone: its origin is Connected, UpToDate/UpToDate here,
+				     * so a snapshot of its LV holds the pair's current data */
 };
 
 /* vol_lv_bytes: the LV size a volume of size bytes needs, so that the DRBD

@@ -45,7 +45,9 @@ FUZZ_STORAGE_API_SRCS := confignode/api_storage.c confignode/api_pairs.c \
 	confignode/api_volumes.c confignode/api_storage_node.c \
 	confignode/db_storage.c confignode/storage_logic.c confignode/size_units.c \
 	confignode/gen_drbd.c confignode/storage_wait.c confignode/import_progress.c \
-	lib/agent/storage_msg.c
+	lib/agent/storage_msg.c confignode/api_host.c confignode/api_instances.c \
+	confignode/db_instance.c confignode/host_logic.c confignode/gen_domain.c \
+	lib/agent/host_msg.c
 FUZZ_SRCS_nimbusd_report += $(FUZZ_STORAGE_API_SRCS)
 FUZZ_SRCS_storage_api := $(FUZZ_SRCS_nimbusd_report)
 FUZZ_LIBS_storage_api := -lsqlite3 -ljansson
@@ -54,6 +56,8 @@ FUZZ_INC_hwnode_report  := -Ihwnode/report
 FUZZ_LIBS_hwnode_report := -ljansson
 FUZZ_SRCS_storage_msg := lib/agent/storage_msg.c
 FUZZ_LIBS_storage_msg := -ljansson
+FUZZ_SRCS_host_msg := lib/agent/host_msg.c lib/agent/storage_msg.c
+FUZZ_LIBS_host_msg := -ljansson
 FUZZ_SRCS_storage_disks := storagenode/agent/disks.c
 FUZZ_INC_storage_disks  := -Istoragenode/agent
 FUZZ_SRCS_storage_procdrbd := storagenode/agent/procdrbd.c lib/agent/storage_msg.c

@@ -387,7 +387,7 @@ start_nimbusd 2
 after=$(N node list; N image list; N role list; N node show web1)
 check "after a restart nodes, images, roles and history are the same" test "$before" = "$after"
 check "after a restart pxelinux files are regenerated" test -f "$P/01-52-54-00-aa-00-01"
-check "schema version recorded" grep -q "(schema 4)" "$D/nimbusd.log.2"
+check "schema version recorded" grep -q "(schema 6)" "$D/nimbusd.log.2"
 
 # --- lost: web1 (booted) says nothing for lost-after (2 s) ----------------------
 check "a silent booted node becomes lost" \

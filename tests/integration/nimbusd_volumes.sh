@@ -81,7 +81,7 @@ expect_fail() {
 
 # --- --help everywhere -----------------------------------------------------
 for cmd in pair volume "pair add" "pair list" "pair show" "pair remove" "volume create" \
-	"volume list" "volume show" "volume grow" "volume snapshot" "volume delete"; do
+	"volume list" "volume show" "volume grow" "volume snapshot" "volume clone" "volume delete"; do
 	# shellcheck disable=SC2086
 	out=$(N $cmd --help 2>&1)
 	check "nimbus $cmd --help prints its usage" grep -q "^usage: nimbus" <<<"$out"
@@ -290,8 +290,43 @@ expect_fail "a taken snapshot name refused" "volume snap1 already exists" volume
 expect_fail "delete while a snapshot depends on it refused, naming it" \
 	"volume vol1 is in use by snapshot snap1" volume delete vol1
 check "volume show says who uses it" bash -c "'$NIMBUS_BIN/nimbus' -s '$SOCK' volume show vol1 | grep -q '^used by:  snapshot snap1'"
+
+# clones: a replicated copy of a volume both nodes report Connected UpToDate
+expect_fail "clone of a volume the nodes do not report refused, naming the node" \
+	"volume vol2 cannot be cloned now: sn1 does not report it" volume clone c1 vol2
+expect_fail "clone of a snapshot refused" "snap1 is a snapshot (of vol1): clone the volume itself" \
+	volume clone c1 snap1
+expect_fail "clone smaller than its origin refused, naming both sizes" \
+	"a clone of vol1 is at least its size, 20G (asked 1G)" volume clone c1 vol1 --size 1G
+expect_fail "clone larger than the pair's free space refused" "pair p1 has 69G free, 70G asked" \
+	volume clone c1 vol1 --size 70G
+expect_fail "clone of an unknown volume refused, naming it" "volume nosuch does not exist" \
+	volume clone c1 nosuch
+expect_fail "clone without its origin is a usage error" "missing argument" volume clone c1
+report_ok 2 "$(vol vol1 false Outdated WFConnection 100)"
+expect_fail "clone of a volume not in sync refused, naming the node and what it reports" \
+	"sn2 reports it Outdated/DUnknown, WFConnection" volume clone c1 vol1
+report_ok 2 "$(vol vol1 true UpToDate Connected 100)"
+out=$(N volume clone c1 vol1 -o json)
+check "volume clone c1 vol1: a clone of vol1, its own shelf.slot, minor and port, creating" \
+	jq -e '.kind == "clone" and .origin == "vol1" and .aoe == "e20.3" and .minor == 3 and .port == 7792 and .size_h == "20G" and .state == "creating"' <<<"$out"
+expect_fail "a taken name refused, saying what it is" "volume c1 already exists (a clone on pair p1)" \
+	volume clone c1 vol1
+check "volume show c1 names its origin" bash -c "'$NIMBUS_BIN/nimbus' -s '$SOCK' volume show c1 | grep -q '^name:     c1 (clone of vol1)'"
+check "volume list says clone" bash -c "'$NIMBUS_BIN/nimbus' -s '$SOCK' volume list | grep -qE '^c1 +p1 +clone +20G +e20.3 +creating'"
+desired sn1 52:54:00:aa:00:11 >"$D/desired-c1.json"
+check "sn1's desired state has c1 as a clone of vol1 with its own resource" \
+	jq -e '.volumes[] | select(.name == "c1") | .kind == "clone" and .origin == "vol1" and .port == 7792 and (.resource | test("resource c1 "))' "$D/desired-c1.json"
+jq -r '.volumes[] | select(.name == "c1") | .resource' "$D/desired-c1.json" >"$D/c1.res"
+out=$(drbd_check sn1 10.78.0.1 "$D/c1.res" c1)
+check "drbdadm accepts the clone's resource: /dev/nimbus/c1, minor 3, port 7792" \
+	bash -c 'grep -q "attach 3 /dev/nimbus/c1 /dev/nimbus/c1 internal" <<<"$1" && grep -q "connect c1 ipv4:10.78.0.1:7792 ipv4:10.78.0.2:7792" <<<"$1"' _ "$out"
+check "volume show says the clone uses vol1" bash -c "'$NIMBUS_BIN/nimbus' -s '$SOCK' volume show vol1 | grep -q '^used by:  clone c1, snapshot snap1'"
+expect_fail "delete while a clone and a snapshot depend on it refused, naming both" \
+	"volume vol1 is in use by clone c1 and snapshot snap1: delete them first" volume delete vol1
 expect_fail "pair remove while it holds volumes refused, naming them" \
-	"pair p1 holds 3 volumes (snap1, vol1, vol2)" pair remove p1
+	"pair p1 holds 4 volumes (c1, snap1, vol1, vol2)" pair remove p1
+check "volume delete c1" N volume delete c1
 out=$(N volume delete nosuch -o json 2>/dev/null)
 check "-o json on a refusal prints nimbusd's error object" jq -e '.error | test("volume nosuch does not exist")' <<<"$out"
 check "image xen1 names vol2 (e20.1) as the hw root" N image set xen1 --cmdline "console=hvc0 nimbus.root=e20.1"

@@ -701,6 +701,162 @@ static void test_import(void **state)
 	ADMIN_OK("DELETE", "/v1/volumes/img", NULL, 200);
 }
 
+/* POST /v1/volumes with "clone_of": refused for each reason, naming the
+ * value (no such origin, a snapshot, an import, not in sync on both nodes,
+ * smaller than the origin, no room); accepted on the origin's pair with
+ * its own address, minor and port; the nodes' desired state has it as a
+ * clone with its origin and its own resource; the origin is in use. */
+static void test_clone(void **state)
+{
+	struct fx *f = *state;
+	static const struct vobs none[1];
+	const struct vobs tmpl_ok = { "tmpl", true, SMSG_DSK_UPTODATE, SMSG_CONN_CONNECTED, 100 };
+	const struct vobs tmpl_alone = { "tmpl", true, SMSG_DSK_UPTODATE, SMSG_CONN_WFCONNECTION, 100 };
+	const struct vobs tmpl_out = { "tmpl", false, SMSG_DSK_OUTDATED, SMSG_CONN_WFCONNECTION, 100 };
+	const struct vobs both_ok[2] = { tmpl_ok, { "web1", true, SMSG_DSK_UPTODATE,
+						     SMSG_CONN_CONNECTED, 100 } };
+	struct smsg_desired d;
+	const struct smsg_want_volume *w = NULL;
+	char body[512], file[160];
+	json_t *r, *u;
+	FILE *fp;
+
+	ADMIN_OK("POST", "/v1/pairs", "{\"name\":\"p1\",\"nodes\":[\"sn1\",\"sn2\"]}", 201);
+	assert_int_equal(observe(f, 1, IP(11), none, 0), 200);
+	assert_int_equal(observe(f, 2, IP(12), none, 0), 200);
+	ADMIN_OK("POST", "/v1/volumes", "{\"name\":\"tmpl\",\"size\":10737418240}", 201);
+
+	/* requests that cannot be a clone */
+	REFUSED("POST", "/v1/volumes", "{\"name\":\"web1\",\"clone_of\":\"tmpl\",\"origin\":\"tmpl\"}",
+		400, "give 'origin' (a snapshot) or 'clone_of' (a clone), not both");
+	REFUSED("POST", "/v1/volumes", "{\"name\":\"web1\",\"clone_of\":\"tmpl\",\"pair\":\"p1\"}",
+		400, "a clone goes on its origin's pair: no 'pair'");
+	REFUSED("POST", "/v1/volumes", "{\"name\":\"web1\",\"clone_of\":\"tmpl\",\"import\":\"/x\"}",
+		400, "a clone is its origin's copy: no 'import'");
+	REFUSED("POST", "/v1/volumes", "{\"name\":\"web1\",\"clone_of\":\"tmpl\",\"size\":1000}",
+		400, "bad size 1000");
+	REFUSED("POST", "/v1/volumes", "{\"name\":\"Web1\",\"clone_of\":\"tmpl\"}", 400,
+		"bad volume name 'Web1'");
+	REFUSED("POST", "/v1/volumes", "{\"name\":\"web1\",\"clone_of\":\"nosuch\"}", 404,
+		"volume nosuch does not exist");
+
+	/* the origin must be Connected and UpToDate/UpToDate on both nodes */
+	REFUSED("POST", "/v1/volumes", "{\"name\":\"web1\",\"clone_of\":\"tmpl\"}", 409,
+		"volume tmpl cannot be cloned now: sn1 does not report it");
+	assert_int_equal(observe(f, 1, IP(11), &tmpl_alone, 1), 200);
+	REFUSED("POST", "/v1/volumes", "{\"name\":\"web1\",\"clone_of\":\"tmpl\"}", 409,
+		"volume tmpl cannot be cloned now: sn1 reports it UpToDate/DUnknown, WFConnection (a clone"
+		" needs it Connected and UpToDate/UpToDate on both nodes of pair p1)");
+	assert_int_equal(observe(f, 1, IP(11), &tmpl_ok, 1), 200);
+	assert_int_equal(observe(f, 2, IP(12), &tmpl_out, 1), 200);
+	REFUSED("POST", "/v1/volumes", "{\"name\":\"web1\",\"clone_of\":\"tmpl\"}", 409,
+		"sn2 reports it Outdated/DUnknown, WFConnection");
+	/* sn2's report goes stale (lost-after 60): it no longer counts */
+	assert_int_equal(observe(f, 2, IP(12), &tmpl_ok, 1), 200);
+	clock_now += 61;
+	assert_int_equal(observe(f, 1, IP(11), &tmpl_ok, 1), 200);
+	REFUSED("POST", "/v1/volumes", "{\"name\":\"web1\",\"clone_of\":\"tmpl\"}", 409,
+		"sn2 does not report it");
+	assert_int_equal(observe(f, 2, IP(12), &tmpl_ok, 1), 200);
+	assert_string_equal(vol_state(f, "tmpl"), "ready");
+
+	/* size and room */
+	REFUSED("POST", "/v1/volumes", "{\"name\":\"web1\",\"clone_of\":\"tmpl\",\"size\":1073741824}",
+		400, "a clone of tmpl is at least its size, 10G (asked 1G)");
+	REFUSED("POST", "/v1/volumes", "{\"name\":\"web1\",\"clone_of\":\"tmpl\",\"size\":214748364800}",
+		507, "pair p1 has 90G free, 200G asked");
+
+	/* what cannot be cloned: a snapshot, an import not done */
+	ADMIN_OK("POST", "/v1/volumes", "{\"name\":\"s1\",\"origin\":\"tmpl\"}", 201);
+	REFUSED("POST", "/v1/volumes", "{\"name\":\"web1\",\"clone_of\":\"s1\"}", 409,
+		"s1 is a snapshot (of tmpl): clone the volume itself");
+	snprintf(f->cfg.aoe_interface, sizeof(f->cfg.aoe_interface), "eth1");
+	snprintf(file, sizeof(file), "%s/t.img", f->dir);
+	fp = fopen(file, "w");
+	assert_non_null(fp);
+	fputs("template", fp);
+	fclose(fp);
+	snprintf(body, sizeof(body), "{\"name\":\"img\",\"import\":\"%s\"}", file);
+	ADMIN_OK("POST", "/v1/volumes", body, 201);
+	REFUSED("POST", "/v1/volumes", "{\"name\":\"web1\",\"clone_of\":\"img\"}", 409,
+		"volume img is being imported: it cannot be cloned until the import is done");
+	ADMIN_OK("DELETE", "/v1/volumes/img", NULL, 200);
+
+	/* accepted: the origin's size, or larger; its own address, minor and
+	 * port; creating until both nodes serve it */
+	assert_int_equal(req(f, API_ADMIN, 0, "POST", "/v1/volumes",
+			     "{\"name\":\"web1\",\"clone_of\":\"tmpl\"}", &r), 201);
+	assert_string_equal(json_string_value(json_object_get(r, "kind")), "clone");
+	assert_string_equal(json_string_value(json_object_get(r, "origin")), "tmpl");
+	assert_string_equal(json_string_value(json_object_get(r, "pair")), "p1");
+	assert_string_equal(json_string_value(json_object_get(r, "size_h")), "10G");
+	assert_string_equal(json_string_value(json_object_get(r, "state")), "creating");
+	assert_string_equal(json_string_value(json_object_get(r, "aoe")), "e10.2");
+	/* (tmpl has minor 0, s1 minor 1: a snapshot is given one too) */
+	assert_int_equal(json_integer_value(json_object_get(r, "minor")), 2);
+	assert_int_equal(json_integer_value(json_object_get(r, "port")), 7791);
+	json_decref(r);
+	REFUSED("POST", "/v1/volumes", "{\"name\":\"web1\",\"clone_of\":\"tmpl\"}", 409,
+		"volume web1 already exists (a clone on pair p1)");
+	assert_int_equal(req(f, API_ADMIN, 0, "POST", "/v1/volumes",
+			     "{\"name\":\"web2\",\"clone_of\":\"tmpl\",\"size\":21474836480}", &r), 201);
+	assert_string_equal(json_string_value(json_object_get(r, "size_h")), "20G");
+	assert_int_equal(json_integer_value(json_object_get(r, "minor")), 3);
+	json_decref(r);
+	/* s1, web1 and web2 are promised, not yet observed: 50G left (a
+	 * clone counts its whole size, as a new volume does) */
+	REFUSED("POST", "/v1/volumes", "{\"name\":\"web3\",\"clone_of\":\"tmpl\",\"size\":75161927680}",
+		507, "pair p1 has 50G free, 70G asked");
+
+	/* the agents are told: a clone of tmpl, replicated with its own
+	 * resource file */
+	desired(f, 1, &d);
+	for (size_t i = 0; i < d.n_volumes; i++)
+		if (strcmp(d.volumes[i].name, "web1") == 0)
+			w = &d.volumes[i];
+	assert_non_null(w);
+	assert_int_equal(w->kind, SMSG_VOLUME_CLONE);
+	assert_string_equal(w->origin, "tmpl");
+	assert_int_equal(w->size_bytes, 10 * G);
+	assert_int_equal(w->minor, 2);
+	assert_int_equal(w->port, 7791);
+	assert_true(w->export);
+	assert_non_null(strstr(w->resource, "resource web1 {"));
+	assert_non_null(strstr(w->resource, "disk /dev/nimbus/web1;"));
+	assert_non_null(strstr(w->resource, "address ipv4 10.78.0.2:7791;"));
+	smsg_desired_free(&d);
+
+	/* it is a replicated volume: ready once both nodes serve it, then
+	 * it can be cloned in turn and it grows */
+	assert_int_equal(observe(f, 1, IP(11), both_ok, 2), 200);
+	assert_int_equal(observe(f, 2, IP(12), both_ok, 2), 200);
+	assert_string_equal(vol_state(f, "web1"), "ready");
+	ADMIN_OK("POST", "/v1/volumes", "{\"name\":\"web1-copy\",\"clone_of\":\"web1\"}", 201);
+	ADMIN_OK("PATCH", "/v1/volumes/web1", "{\"size\":16106127360}", 200);
+
+	/* the origin is in use by its clones and its snapshot */
+	REFUSED("DELETE", "/v1/volumes/tmpl", NULL, 409,
+		"volume tmpl is in use by clones web1, web2 and snapshot s1: delete them first");
+	REFUSED("DELETE", "/v1/volumes/web1", NULL, 409,
+		"volume web1 is in use by clone web1-copy: delete it first");
+	assert_int_equal(req(f, API_ADMIN, 0, "GET", "/v1/volumes/tmpl", NULL, &r), 200);
+	u = json_object_get(r, "used_by");
+	assert_int_equal(json_array_size(u), 3);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(u, 0), "name")), "s1");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(u, 0), "kind")), "snapshot");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(u, 1), "name")), "web1");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(u, 1), "kind")), "clone");
+	json_decref(r);
+	assert_int_equal(req(f, API_ADMIN, 0, "GET", "/v1/volumes", NULL, &r), 200);
+	assert_int_equal(json_array_size(json_object_get(r, "volumes")), 5);
+	json_decref(r);
+	ADMIN_OK("DELETE", "/v1/volumes/web1-copy", NULL, 200);
+	ADMIN_OK("DELETE", "/v1/volumes/web1", NULL, 200);
+	ADMIN_OK("DELETE", "/v1/volumes/web2", NULL, 200);
+	ADMIN_OK("DELETE", "/v1/volumes/s1", NULL, 200);
+	ADMIN_OK("DELETE", "/v1/volumes/tmpl", NULL, 200);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -710,6 +866,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_state_and_fence, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_long_poll, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_import, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_clone, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -54,11 +54,11 @@ static void test_schema(void **state)
 	struct fx *f = *state;
 	sqlite3 *h;
 
-	assert_int_equal(db_schema_version(f->db), 4);
+	assert_int_equal(db_schema_version(f->db), 6);
 	/* reopening does not migrate again */
 	db_close(f->db);
 	assert_int_equal(db_open(f->path, &f->db), 0);
-	assert_int_equal(db_schema_version(f->db), 4);
+	assert_int_equal(db_schema_version(f->db), 6);
 	db_close(f->db);
 	f->db = NULL;
 	/* a database from a newer nimbusd is refused, not damaged */

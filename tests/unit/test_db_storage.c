@@ -1,7 +1,7 @@
 /* confignode/db_storage.c against a real SQLite file: pairs (a node in at
  * most one, storage nodes only), volumes (unique addresses, minors and
- * ports; snapshots hold their origin), generations, observed state, fences,
- * and the migration from version 2 keeping existing data. */
+ * ports; snapshots and clones hold their origin), generations, observed
+ * state, fences, and the migrations keeping existing data. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "../../confignode/db.h"
+#include "../../confignode/db_internal.h"
 #include "../../confignode/db_storage.h"
 #include "fixtures_db.h"
 #include "log.h"
@@ -187,6 +188,29 @@ static void test_volumes(void **state)
 	assert_int_equal(got.kind, SMSG_VOLUME_SNAPSHOT);
 	assert_string_equal(got.origin, "vol1");
 
+	/* so does a clone, which is replicated (minor, port) and named with
+	 * the snapshots as what uses its origin */
+	got = volume("clone1", "p1", 10, 3, 2);
+	got.kind = SMSG_VOLUME_CLONE;
+	snprintf(got.origin, sizeof(got.origin), "vol1");
+	got.size = 4 << 20;
+	assert_int_equal(db_volume_insert(f->db, &got), 0);
+	assert_int_equal(db_volume_get(f->db, "clone1", &got), 0);
+	assert_int_equal(got.kind, SMSG_VOLUME_CLONE);
+	assert_string_equal(got.origin, "vol1");
+	assert_int_equal(got.minor, 2);
+	assert_int_equal(got.port, 7791);
+	assert_int_equal(db_volume_snapshots(f->db, "vol1", names, sizeof(names)), 2);
+	assert_string_equal(names, "clone1, snap1");
+	assert_int_equal(db_volume_delete(f->db, "vol1"), -EBUSY);
+	got = volume("clone2", "p1", 10, 4, 3);
+	got.kind = SMSG_VOLUME_CLONE;
+	snprintf(got.origin, sizeof(got.origin), "nosuch");   /* an origin that exists */
+	assert_int_equal(db_volume_insert(f->db, &got), -EEXIST);
+	got.kind = (enum smsg_volume_kind)7;                    /* no such kind */
+	assert_int_equal(db_volume_insert(f->db, &got), -EINVAL);
+	assert_int_equal(db_volume_delete(f->db, "clone1"), 0);
+
 	/* a pair holding volumes stays */
 	assert_int_equal(db_pair_delete(f->db, "p2"), -EBUSY);
 
@@ -283,7 +307,7 @@ static void test_migration_2_to_3(void **state)
 	assert_int_equal(db_pair_get(old, "p1", &got), -EIO);   /* no table yet */
 	db_close(old);
 	assert_int_equal(db_open(path, &old), 0);
-	assert_int_equal(db_schema_version(old), 4);
+	assert_true(db_schema_version(old) >= 5);
 	assert_int_equal(db_pair_insert(old, &p), 0);
 	assert_int_equal(db_pair_get(old, "p1", &got), 0);
 	db_close(old);
@@ -310,7 +334,7 @@ static void test_migration_3_to_4_imports(void **state)
 	assert_int_equal(db_pair_insert(old, &p), 0);
 	db_close(old);
 	assert_int_equal(db_open(path, &old), 0);
-	assert_int_equal(db_schema_version(old), 4);
+	assert_true(db_schema_version(old) >= 5);
 	assert_int_equal(db_volume_insert(old, &v), 0);
 	assert_int_equal(db_volume_get(old, "v1", &got), 0);
 	assert_int_equal(got.import.state, DB_IMPORT_NONE);
@@ -335,6 +359,86 @@ static void test_migration_3_to_4_imports(void **state)
 	db_close(old);
 }
 
+/* Version 4 to 5: the volumes table is made again (its kind may be
+ * 'clone'), keeping every row - volumes, snapshots and their origins,
+ * imports - and the fences, which its rows hold. */
+static void test_migration_4_to_5_clones(void **state)
+{
+	struct fx *f = *state;
+	struct db *old;
+	struct db_pair p = pair("p1", "sn1", "sn2", 0x0a4e0001);
+	struct db_volume v = volume("vol1", "p1", 10, 0, 0), s = volume("snap1", "p1", 10, 1, 1),
+			 im = volume("img", "p1", 10, 2, 2), c = volume("c1", "p1", 10, 3, 3), got;
+	struct db_fence fe;
+	sqlite3_stmt *st;
+	char path[128], names[64];
+
+	snprintf(path, sizeof(path), "%s/v4.db", f->dir);
+	assert_int_equal(db_open_version(path, 4, &old), 0);
+	add_node(old, "sn1", 1, ROLE_STORAGE);
+	add_node(old, "sn2", 2, ROLE_STORAGE);
+	assert_int_equal(db_pair_insert(old, &p), 0);
+	v.ready_at = 77;
+	assert_int_equal(db_volume_insert(old, &v), 0);
+	s.kind = SMSG_VOLUME_SNAPSHOT;
+	snprintf(s.origin, sizeof(s.origin), "vol1");
+	assert_int_equal(db_volume_insert(old, &s), 0);
+	im.import = (struct db_import){ .state = DB_IMPORT_DONE, .file = "/srv/t.img",
+					.done = 4096, .total = 4096 };
+	assert_int_equal(db_volume_insert(old, &im), 0);
+	assert_int_equal(db_fence_set(old, "vol1", "sn2", 79), 0);
+	c.kind = SMSG_VOLUME_CLONE;
+	snprintf(c.origin, sizeof(c.origin), "vol1");
+	assert_int_equal(db_volume_insert(old, &c), -EEXIST);   /* version 4: no clones */
+	db_close(old);
+
+	assert_int_equal(db_open_version(path, 5, &old), 0);
+	assert_int_equal(db_schema_version(old), 5);
+	assert_int_equal(db_volume_get(old, "vol1", &got), 0);
+	assert_int_equal(got.kind, SMSG_VOLUME_PLAIN);
+	assert_int_equal(got.ready_at, 77);
+	assert_int_equal(got.port, 7789);
+	assert_int_equal(db_volume_get(old, "snap1", &got), 0);
+	assert_int_equal(got.kind, SMSG_VOLUME_SNAPSHOT);
+	assert_string_equal(got.origin, "vol1");
+	assert_int_equal(db_volume_get(old, "img", &got), 0);
+	assert_int_equal(got.import.state, DB_IMPORT_DONE);
+	assert_string_equal(got.import.file, "/srv/t.img");
+	assert_int_equal(db_fence_get(old, "vol1", &fe), 0);
+	assert_string_equal(fe.node, "sn2");
+	assert_int_equal(fe.at, 79);
+	/* the constraints came along: unique addresses, the origin held, the
+	 * fence going with its volume */
+	assert_int_equal(db_volume_insert(old, &c), 0);
+	assert_int_equal(db_volume_snapshots(old, "vol1", names, sizeof(names)), 2);
+	assert_string_equal(names, "c1, snap1");
+	assert_int_equal(db_volume_delete(old, "vol1"), -EBUSY);
+	got = volume("dup", "p1", 10, 3, 9);                     /* e10.3 is c1's */
+	assert_int_equal(db_volume_insert(old, &got), -EEXIST);
+	got = volume("odd", "p1", 10, 9, 9);
+	got.size = 1000;
+	assert_int_equal(db_volume_insert(old, &got), -EEXIST);
+	assert_int_equal(sqlite3_prepare_v2(db_i_handle(old), "PRAGMA foreign_key_check", -1, &st,
+					    NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_DONE);           /* no violation */
+	sqlite3_finalize(st);
+	assert_int_equal(sqlite3_prepare_v2(db_i_handle(old), "SELECT count(*) FROM sqlite_temp_master",
+					    -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(st, 0), 0);           /* nothing left aside */
+	sqlite3_finalize(st);
+	assert_int_equal(db_volume_delete(old, "c1"), 0);
+	assert_int_equal(db_volume_delete(old, "snap1"), 0);
+	assert_int_equal(db_volume_delete(old, "vol1"), 0);
+	assert_int_equal(db_fence_get(old, "vol1", &fe), -ENOENT);
+	db_close(old);
+	/* and on to the newest version */
+	assert_int_equal(db_open(path, &old), 0);
+	assert_true(db_schema_version(old) >= 5);
+	assert_int_equal(db_volume_get(old, "img", &got), 0);
+	db_close(old);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -343,6 +447,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_state_and_fences, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migration_2_to_3, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migration_3_to_4_imports, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migration_4_to_5_clones, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

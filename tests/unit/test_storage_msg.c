@@ -30,7 +30,7 @@ static void want_plain(struct smsg_want_volume *v, const char *name, unsigned mi
 	snprintf(v->resource, sizeof(v->resource), "%s", RES);
 }
 
-static void desired_fixture(struct smsg_desired *d, struct smsg_want_volume v[3])
+static void desired_fixture(struct smsg_desired *d, struct smsg_want_volume v[4])
 {
 	memset(d, 0, sizeof(*d));
 	strcpy(d->node, "sn1");
@@ -50,13 +50,18 @@ static void desired_fixture(struct smsg_desired *d, struct smsg_want_volume v[3]
 	v[2].shelf = 7;
 	v[2].slot = 9;
 	v[2].export = true;
+	/* a clone: replicated like a volume (port, resource), with an origin */
+	want_plain(&v[3], "web1-disk", 2);
+	v[3].kind = SMSG_VOLUME_CLONE;
+	strcpy(v[3].origin, "vol1");
+	v[3].size_bytes = 2ULL << 30;
 	d->volumes = v;
-	d->n_volumes = 3;
+	d->n_volumes = 4;
 }
 
 static void test_desired_round_trip(void **state)
 {
-	struct smsg_want_volume v[3];
+	struct smsg_want_volume v[4];
 	struct smsg_desired d, back;
 	char err[SMSG_ERR_MAX], *json;
 
@@ -70,8 +75,11 @@ static void test_desired_round_trip(void **state)
 	assert_string_equal(back.peer, "sn2");
 	assert_int_equal(back.repl_self.s_addr, d.repl_self.s_addr);
 	assert_int_equal(back.repl_peer.s_addr, d.repl_peer.s_addr);
-	assert_int_equal(back.n_volumes, 3);
-	for (size_t i = 0; i < 3; i++)
+	assert_int_equal(back.n_volumes, 4);
+	assert_int_equal(back.volumes[3].kind, SMSG_VOLUME_CLONE);
+	assert_string_equal(back.volumes[3].origin, "vol1");
+	assert_non_null(strstr(json, "\"kind\":\"clone\""));
+	for (size_t i = 0; i < 4; i++)
 		assert_memory_equal(&back.volumes[i], &v[i], sizeof(v[i]));
 	smsg_desired_free(&back);
 	free(json);
@@ -96,7 +104,7 @@ static void test_desired_no_pair(void **state)
 /* Each encoder refuses a message its decoder would refuse. */
 static void test_desired_encode_refuses(void **state)
 {
-	struct smsg_want_volume v[3];
+	struct smsg_want_volume v[4];
 	struct smsg_desired d;
 	char *json = (char *)1;
 
@@ -113,6 +121,22 @@ static void test_desired_encode_refuses(void **state)
 	assert_int_equal(smsg_desired_encode(&d, &json), -EINVAL);
 	desired_fixture(&d, v);
 	v[0].resource[0] = '\0';
+	assert_int_equal(smsg_desired_encode(&d, &json), -EINVAL);
+	/* a clone needs its origin, a port and a resource, as a volume does */
+	desired_fixture(&d, v);
+	v[3].origin[0] = '\0';
+	assert_int_equal(smsg_desired_encode(&d, &json), -EINVAL);
+	desired_fixture(&d, v);
+	v[3].port = 0;
+	assert_int_equal(smsg_desired_encode(&d, &json), -EINVAL);
+	desired_fixture(&d, v);
+	v[3].resource[0] = '\0';
+	assert_int_equal(smsg_desired_encode(&d, &json), -EINVAL);
+	desired_fixture(&d, v);
+	v[0].kind = SMSG_VOLUME_CLONE + 1;
+	assert_int_equal(smsg_desired_encode(&d, &json), -EINVAL);
+	desired_fixture(&d, v);
+	strcpy(v[0].origin, "vol9");      /* a plain volume has no origin */
 	assert_int_equal(smsg_desired_encode(&d, &json), -EINVAL);
 	desired_fixture(&d, v);
 	d.pair[0] = '\0';
@@ -158,9 +182,21 @@ static const struct bad_case desired_bad[] = {
 	{ D_HEAD "\"volumes\":[{\"name\":\"v\",\"kind\":\"volume\",\"size_bytes\":512,"
 	  "\"shelf\":1,\"slot\":255,\"minor\":3,\"port\":1,\"export\":true,\"resource\":\"r\"}]}",
 	  "volumes[0].slot: 255 is out of range" },
+	{ D_HEAD "\"volumes\":[{\"name\":\"v\",\"kind\":\"mirror\",\"size_bytes\":512,"
+	  "\"shelf\":1,\"slot\":2,\"minor\":3,\"port\":1,\"export\":true,\"resource\":\"r\"}]}",
+	  "volumes[0].kind: 'mirror' is not one of" },
 	{ D_HEAD "\"volumes\":[{\"name\":\"v\",\"kind\":\"clone\",\"size_bytes\":512,"
 	  "\"shelf\":1,\"slot\":2,\"minor\":3,\"port\":1,\"export\":true,\"resource\":\"r\"}]}",
-	  "volumes[0].kind: 'clone' is not one of" },
+	  "volumes[0].origin: a clone needs the volume it copies" },
+	{ D_HEAD "\"volumes\":[{\"name\":\"v\",\"kind\":\"clone\",\"origin\":\"t\",\"size_bytes\":512,"
+	  "\"shelf\":1,\"slot\":2,\"minor\":3,\"port\":0,\"export\":true,\"resource\":\"r\"}]}",
+	  "volumes[0].port: a replicated volume needs one" },
+	{ D_HEAD "\"volumes\":[{\"name\":\"v\",\"kind\":\"clone\",\"origin\":\"t\",\"size_bytes\":512,"
+	  "\"shelf\":1,\"slot\":2,\"minor\":3,\"port\":1,\"export\":true,\"resource\":\"\"}]}",
+	  "volumes[0].resource: a replicated volume needs one" },
+	{ D_HEAD "\"volumes\":[{\"name\":\"v\",\"kind\":\"volume\",\"origin\":\"t\",\"size_bytes\":512,"
+	  "\"shelf\":1,\"slot\":2,\"minor\":3,\"port\":1,\"export\":true,\"resource\":\"r\"}]}",
+	  "volumes[0].origin: only a snapshot or a clone has one" },
 	{ D_HEAD "\"volumes\":[{\"name\":\"v\",\"kind\":\"snapshot\",\"size_bytes\":512,"
 	  "\"shelf\":1,\"slot\":2,\"minor\":3,\"port\":0,\"export\":true,\"resource\":\"\"}]}",
 	  "volumes[0].origin: a snapshot needs the volume it froze" },
@@ -335,8 +371,19 @@ static void test_words(void **state)
 	enum smsg_drbd_conn c;
 	enum smsg_drbd_disk d;
 	enum smsg_drbd_role r;
+	enum smsg_volume_kind k;
 
 	(void)state;
+	for (unsigned i = 0; i <= SMSG_VOLUME_CLONE; i++) {
+		assert_int_equal(smsg_volume_kind_parse(smsg_volume_kind_name(i), &k), 0);
+		assert_int_equal(k, i);
+	}
+	assert_string_equal(smsg_volume_kind_name(SMSG_VOLUME_CLONE), "clone");
+	assert_null(smsg_volume_kind_name(SMSG_VOLUME_CLONE + 1));
+	assert_int_equal(smsg_volume_kind_parse("Clone", &k), -EINVAL);
+	assert_true(smsg_kind_replicated(SMSG_VOLUME_PLAIN));
+	assert_true(smsg_kind_replicated(SMSG_VOLUME_CLONE));
+	assert_false(smsg_kind_replicated(SMSG_VOLUME_SNAPSHOT));
 	for (unsigned i = 0; i <= SMSG_CONN_VERIFYT; i++) {
 		assert_int_equal(smsg_conn_parse(smsg_conn_name(i), &c), 0);
 		assert_int_equal(c, i);

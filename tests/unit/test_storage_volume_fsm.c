@@ -1,7 +1,7 @@
 /* Unit tests of the agent's per-volume state machine
  * (storagenode/agent/volume_fsm.c): given desired and probed state, the
  * next step - a new volume from nothing to exported, a node restarting,
- * a resync, a fence, a grow, a removal, snapshots. */
+ * a resync, a fence, a grow, a removal, snapshots, clones. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -202,6 +202,75 @@ static void test_snapshot(void **state)
 	assert_int_equal(vol_next(&w, &h, true, NULL), VA_UNEXPORT);
 }
 
+/* A clone: its LV is a snapshot of its origin's, taken only while the
+ * origin is current here; from then on the steps of a new volume. Its
+ * meta-data is never the origin's: the snapshot step wipes the copied
+ * superblock, so the agent finds none (md false) and creates it, after
+ * extending the LV when the clone is larger (meta-data at the LV's end). */
+static void test_clone(void **state)
+{
+	static const struct {
+		const char *what;
+		uint64_t size;             /* the clone's size */
+		bool first;
+		struct vol_have h;
+		enum vol_action want;
+	} cases[] = {
+		{ "no LV, origin not in sync here: wait", 64 * MIB, true, { 0 }, VA_NONE },
+		{ "no LV, origin Connected UpToDate/UpToDate: snapshot it", 64 * MIB, true,
+		  { .origin_synced = true }, VA_CLONE_CREATE },
+		{ "no LV on the second member too", 64 * MIB, false,
+		  { .origin_synced = true }, VA_CLONE_CREATE },
+		{ "snapshot made (origin's size), no resource file", 64 * MIB, true,
+		  { .lv = true, .lv_size = LV64 }, VA_WRITE_RES },
+		{ "resource file, no meta-data (the copied superblock wiped): create-md", 64 * MIB, true,
+		  { .lv = true, .lv_size = LV64, .res_current = true }, VA_CREATE_MD },
+		{ "origin no longer in sync: a made LV goes on regardless", 64 * MIB, true,
+		  { .lv = true, .lv_size = LV64, .res_current = true }, VA_CREATE_MD },
+		{ "larger than the origin: extend before anything else", 128 * MIB, true,
+		  { .lv = true, .lv_size = LV64 }, VA_LV_EXTEND },
+		{ "larger, resource file already there: still extend before create-md", 128 * MIB, true,
+		  { .lv = true, .lv_size = LV64, .res_current = true }, VA_LV_EXTEND },
+		{ "extended: create-md at the new end", 128 * MIB, true,
+		  { .lv = true, .lv_size = 132 * MIB, .res_current = true }, VA_CREATE_MD },
+		{ "meta-data, resource down", 64 * MIB, true,
+		  { .lv = true, .lv_size = LV64, .res_current = true, .md = true }, VA_UP },
+		{ "up, peer not there yet", 64 * MIB, true, UPH(WFC, S, INC, DUN), VA_NONE },
+		{ "both Inconsistent, first member: no initial sync", 64 * MIB, true,
+		  UPH(CON, S, INC, INC), VA_NEW_UUID },
+		{ "both Inconsistent, second member waits", 64 * MIB, false, UPH(CON, S, INC, INC), VA_NONE },
+		{ "UpToDate secondary", 64 * MIB, false, UPH(CON, S, UTD, UTD), VA_PRIMARY },
+		{ "UpToDate primary: export", 64 * MIB, false, UPH(CON, P, UTD, UTD), VA_EXPORT },
+		{ "exported, disk went Outdated", 64 * MIB, false,
+		  { .lv = true, .lv_size = LV64, .res_current = true, .md = true, .drbd = true,
+		    .conn = SA, .role = P, .disk = OUT, .peer_disk = DUN, .exported = true }, VA_UNEXPORT },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct smsg_want_volume w = { .name = "web1", .kind = SMSG_VOLUME_CLONE,
+					      .origin = "tmpl", .size_bytes = cases[i].size,
+					      .export = true };
+		const char *why = NULL;
+		enum vol_action a = vol_next(&w, &cases[i].h, cases[i].first, &why);
+
+		if (a != cases[i].want)
+			fail_msg("clone: %s: %s (%s), want %s", cases[i].what, vol_action_name(a),
+				 why ? why : "-", vol_action_name(cases[i].want));
+		if (!why || !*why)
+			fail_msg("clone: %s: no reason given", cases[i].what);
+	}
+	/* a plain volume never snapshots anything, whatever origin_synced says */
+	{
+		struct smsg_want_volume w = { .name = "vol1", .kind = SMSG_VOLUME_PLAIN,
+					      .size_bytes = 64 * MIB, .export = true };
+		struct vol_have h = { .origin_synced = true };
+
+		assert_int_equal(vol_next(&w, &h, true, NULL), VA_LV_CREATE);
+	}
+	assert_string_equal(vol_action_name(VA_CLONE_CREATE), "clone-create");
+}
+
 static void test_removal(void **state)
 {
 	struct vol_have h = { .lv = true, .drbd = true, .exported = true };
@@ -226,7 +295,7 @@ static void test_first_member(void **state)
 	assert_true(vol_first_member(&a));
 	assert_false(vol_first_member(&b));
 	assert_false(vol_first_member(&none));
-	for (int i = VA_NONE; i <= VA_LV_REMOVE; i++)
+	for (int i = VA_NONE; i <= VA_CLONE_CREATE; i++)
 		assert_string_not_equal(vol_action_name((enum vol_action)i), "?");
 }
 
@@ -255,6 +324,7 @@ int main(void)
 		cmocka_unit_test(test_lv_bytes),
 		cmocka_unit_test(test_lv_exactly_the_size),
 		cmocka_unit_test(test_snapshot),
+		cmocka_unit_test(test_clone),
 		cmocka_unit_test(test_removal),
 		cmocka_unit_test(test_first_member),
 		cmocka_unit_test(test_export_resized),

@@ -4,7 +4,9 @@
 # machines PXE-booted into role storage, pair p1; the hardware-node image
 # imported into volume dom0-base and shared read-only as its snapshot
 # dom0-root) and hardware node hw1, which PXE-boots Xen and dom0 with its
-# root on dom0-root - and returns once nimbusd says hw1 is booted. The
+# root on dom0-root - then imports template debian12 and starts instance
+# inst1 on hw1 (its disk a clone of the template, created through nimbusd
+# and hw1's agent nimbus-hostd), and returns once inst1 answers ping. The
 # commands it prints work (the nimbus CLI on its socket, scripts/lab status,
 # the console); with storage machine sn1 powered off dom0's root keeps
 # answering, and sn1 powered on again boots and serves dom0-root again;
@@ -28,6 +30,8 @@ lab=("$NIMBUS_TOP/scripts/lab")
 lab_on_exit "${lab[0]} down"
 nimbus() { "$NIMBUS_BIN/nimbus" --socket "$RUN/nimbusd.sock" "$@"; }
 vol() { nimbus -o json volume show "$1" 2>/dev/null | jq -r "$2"; }
+inst() { nimbus -o json instance show inst1 2>/dev/null | jq -r "$1"; }
+inst_pings() { ip netns exec "$NIMBUS_LAB_ID-user" ping -q -c 3 -W 2 10.78.0.10 >/dev/null 2>&1; }
 heartbeats() { tr -d '\r' <"$RUN/hw1.console" | grep -cE 'nimbus-heartbeat [0-9]+: root .* read ok'; }
 
 # down_leaves_nothing WHAT: `scripts/lab down` and the checks that it ended
@@ -88,6 +92,25 @@ check "hw1's dom0 bridged its third NIC as the instance network, without AoE" \
 check "hw1's console socket streams dom0's root heartbeats" \
 	eval 'timeout 12 socat -u "UNIX-CONNECT:$RUN/hw1.sock" - 2>/dev/null | grep -q -m 1 nimbus-heartbeat'
 
+# --- the instance make lab started ---------------------------------------------------
+for step in "template debian12 imported" "instance inst1 created on hw1" "instance inst1 runs on hw1" \
+	"answers ping from"; do
+	check "scripts/lab up says: $step ($(grep -F "$step" "$LAB_DIR/up.log" | head -n 1 | sed 's/^lab: *//'))" \
+		grep -qF "$step" "$LAB_DIR/up.log"
+done
+note "instances: $(nimbus instance list 2>&1 | tr '\n' ';')"
+check "nimbus instance show inst1: running on hw1, observed there" \
+	[ "$(inst '.state + " " + .node + " " + .observed.node + " " + .observed.domain')" = "running hw1 hw1 running" ]
+check "its disk inst1-disk is a clone of template debian12's volume, ready" \
+	[ "$(vol inst1-disk '.kind + " " + .origin + " " + .state')" = "clone debian12 ready" ]
+check "its history has its creation and start" \
+	eval 'nimbus instance show inst1 | grep -qE "created, to start" && nimbus instance show inst1 | grep -qE "started"'
+check "inst1 answers ping from the instance network's host" inst_pings
+check "template debian12 says inst1 was cloned from it" \
+	eval 'nimbus template show debian12 | grep -qE "instances: 1: inst1"'
+check "template remove debian12 is refused while inst1 exists, naming it" \
+	eval '! nimbus template remove debian12 2>&1 | grep -q "^removed" && nimbus template remove debian12 2>&1 | grep -q "instance inst1"'
+
 # --- maintenance: one storage node stops --------------------------------------------
 
 before=$(heartbeats)
@@ -105,6 +128,7 @@ else
 	done
 fi
 check "nimbusd still has hw1 booted" eval 'nimbus -o json node show hw1 | grep -qE "\"state\": *\"booted\""'
+check "inst1 still answers ping with sn1 off" inst_pings
 started=$(date +%s)
 "${lab[@]}" start-node sn1 >"$LAB_DIR/start.log" 2>&1
 check "scripts/lab start-node sn1 powers it on" grep -q 'powered sn1 on' "$LAB_DIR/start.log"
@@ -119,6 +143,7 @@ else
 	not_ok "sn1 serves again after power-on"; nimbus volume show dom0-base 2>&1 | sed 's/^/#   /'
 fi
 check "dom0's root still answers" eval '[ "$(heartbeats)" -gt "$before" ]'
+check "inst1 still answers ping" inst_pings
 
 down_leaves_nothing cloud
 note "cloud lab: up, checks, maintenance and down in $(elapsed)"

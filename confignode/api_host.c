@@ -1,0 +1,365 @@
+/* The hardware nodes' endpoints on the report listener: GET
+ * /v1/host/desired/MAC[/GEN] (held like the storage agents' while the
+ * node's generation is still GEN) and POST /v1/host/observed
+ * (docs/host-agent.md). Only the hardware node whose MAC and source
+ * address both match is answered. An observed state finishes what only the
+ * node can tell is over: a migration (done or failed), a deletion (the
+ * domain is gone), and records the agent's events in instance histories. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api_host.h"
+#include "log.h"
+
+/* --- views ------------------------------------------------------------- */
+
+int host_view_load(struct api_ctx *ctx, const struct db_node *n, struct host_view *hv)
+{
+	char *text = NULL, err[HMSG_ERR_MAX];
+	int rc;
+
+	memset(hv, 0, sizeof(*hv));
+	hv->n = *n;
+	rc = db_storage_get(ctx->db, n->name, &hv->gen, &text, &hv->at);
+	if (rc < 0)
+		return rc;
+	if (text && text[0]) {
+		if (hmsg_observed_decode(text, strlen(text), &hv->obs, err) == 0)
+			hv->have_obs = true;
+		else
+			hmsg_observed_free(&hv->obs);
+	}
+	free(text);
+	hv->fresh = hv->have_obs && ctx->now() - hv->at <= (int64_t)ctx->cfg->lost_after;
+	return 0;
+}
+
+void host_view_free(struct host_view *hv)
+{
+	if (hv->have_obs)
+		hmsg_observed_free(&hv->obs);
+	hv->have_obs = false;
+}
+
+int host_views_all(struct api_ctx *ctx, struct host_view **out, size_t *n)
+{
+	struct db_node *nodes;
+	struct host_view *hv;
+	size_t nn, k = 0;
+	int rc = db_node_list(ctx->db, &nodes, &nn);
+
+	if (rc < 0)
+		return rc;
+	hv = calloc(nn + 1, sizeof(*hv));
+	if (!hv) {
+		free(nodes);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; rc == 0 && i < nn; i++) {
+		if (nodes[i].role != ROLE_HW)
+			continue;
+		rc = host_view_load(ctx, &nodes[i], &hv[k]);
+		if (rc == 0)
+			k++;
+	}
+	free(nodes);
+	if (rc < 0) {
+		host_views_free(hv, k);
+		return rc;
+	}
+	*out = hv;
+	*n = k;
+	return 0;
+}
+
+void host_views_free(struct host_view *hv, size_t n)
+{
+	for (size_t i = 0; hv && i < n; i++)
+		host_view_free(&hv[i]);
+	free(hv);
+}
+
+bool host_usable(const struct host_view *hv, const char **why)
+{
+	const char *w = NULL;
+
+	if (hv->n.state != NODE_BOOTED)
+		w = "not booted";
+	else if (!hv->fresh)
+		w = hv->have_obs ? "its agent stopped reporting" : "its agent never reported";
+	else if (!hv->obs.libvirt)
+		w = "libvirt does not answer there";
+	else if (!hv->obs.instance_bridge)
+		w = "it has no instance bridge (instbr0)";
+	if (why)
+		*why = w;
+	return w == NULL;
+}
+
+/* --- desired state ------------------------------------------------------ */
+
+/* Every instance, its volume's address and readiness, its running
+ * migration and the target's address: what hl_build_desired takes. */
+int host_insts_load(struct api_ctx *ctx, struct host_insts *hi)
+{
+	int rc;
+
+	memset(hi, 0, sizeof(*hi));
+	rc = db_instance_list(ctx->db, NULL, &hi->insts, &hi->n);
+	if (rc == 0)
+		rc = db_migration_list_running(ctx->db, &hi->migs, &hi->n_migs);
+	if (rc == 0) {
+		hi->hl = calloc(hi->n + 1, sizeof(*hi->hl));
+		rc = hi->hl ? 0 : -ENOMEM;
+	}
+	for (size_t i = 0; rc == 0 && i < hi->n; i++) {
+		struct hl_inst *h = &hi->hl[i];
+		struct db_volume v;
+
+		h->in = &hi->insts[i];
+		if (db_volume_get(ctx->db, h->in->volume, &v) == 0) {
+			h->shelf = v.shelf;
+			h->slot = v.slot;
+			h->volume_ready = v.ready_at != 0;
+		}
+		for (size_t k = 0; k < hi->n_migs; k++) {
+			struct db_node dst;
+
+			if (strcmp(hi->migs[k].instance, h->in->name) != 0)
+				continue;
+			h->mig = &hi->migs[k];
+			if (db_node_get(ctx->db, h->mig->dst, &dst) == 0)
+				h->mig_to_addr = dst.ip;
+		}
+	}
+	if (rc < 0)
+		host_insts_free(hi);
+	return rc;
+}
+
+void host_insts_free(struct host_insts *hi)
+{
+	free(hi->insts);
+	free(hi->migs);
+	free(hi->hl);
+	memset(hi, 0, sizeof(*hi));
+}
+
+void api_host_reply_desired(struct api_ctx *ctx, const struct db_node *n,
+			    struct api_response *resp)
+{
+	struct host_insts hi;
+	struct hmsg_desired d;
+	char err[HMSG_ERR_MAX], *text = NULL;
+	json_error_t jerr;
+	uint64_t gen;
+	int rc;
+
+	rc = db_storage_get(ctx->db, n->name, &gen, NULL, NULL);
+	if (rc == 0)
+		rc = host_insts_load(ctx, &hi);
+	if (rc < 0) {
+		api_error(resp, 500, "cannot read the instances of node %s", n->name);
+		return;
+	}
+	rc = hl_build_desired(n->name, gen, hi.hl, hi.n, &d, err);
+	host_insts_free(&hi);
+	if (rc == 0) {
+		rc = hmsg_desired_encode(&d, &text);
+		hmsg_desired_free(&d);
+		if (rc < 0)
+			snprintf(err, sizeof(err), "%s", strerror(-rc));
+	}
+	if (rc < 0) {
+		log_err("node %s: cannot build its desired state: %s", n->name, err);
+		api_error(resp, 500, "cannot build the desired state of node %s: %s", n->name, err);
+		return;
+	}
+	api_reply(resp, 200, json_loads(text, 0, &jerr));
+	free(text);
+}
+
+/* --- observed state ----------------------------------------------------- */
+
+static void record_events(struct api_ctx *ctx, const char *node, const struct hmsg_observed *o)
+{
+	int64_t started;
+	uint64_t seq, last = 0;
+
+	if (db_host_seen_get(ctx->db, node, &started, &seq) < 0)
+		return;
+	if (started != o->started_ms)
+		seq = 0;
+	for (size_t i = 0; i < o->n_events; i++) {
+		const struct hmsg_event *e = &o->events[i];
+		struct db_instance in;
+
+		if (e->seq <= seq)
+			continue;
+		last = e->seq > last ? e->seq : last;
+		if (!e->instance[0] || db_instance_get(ctx->db, e->instance, &in) < 0) {
+			log_info("node %s: %s%s%s", node, e->instance, e->instance[0] ? ": " : "",
+				 e->text);
+			continue;
+		}
+		log_info("instance %s on %s: %s", e->instance, node, e->text);
+		db_inst_event_add(ctx->db, e->instance, node, e->text, e->at_ms / 1000);
+	}
+	if (last > seq || started != o->started_ms)
+		db_host_seen_set(ctx->db, node, o->started_ms, last > seq ? last : seq);
+}
+
+/* The source's word on a running migration: over once it says done or
+ * failed. Done: the instance belongs to the target from now on. */
+static int finish_migrations(struct api_ctx *ctx, const char *node, const struct hmsg_observed *o,
+			     int64_t now)
+{
+	struct db_migration *migs;
+	size_t n;
+	int rc = db_migration_list_running(ctx->db, &migs, &n);
+
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		const struct db_migration *m = &migs[i];
+		const struct hmsg_have_migration *hm = NULL;
+		char text[HMSG_DETAIL_MAX + 256];
+
+		if (strcmp(m->src, node) != 0)
+			continue;
+		for (size_t k = 0; k < o->n_instances; k++)
+			if (o->instances[k].migration.id == m->id &&
+			    strcmp(o->instances[k].name, m->instance) == 0)
+				hm = &o->instances[k].migration;
+		if (!hm || (hm->phase != HMSG_MIG_DONE && hm->phase != HMSG_MIG_FAILED))
+			continue;
+		if (hm->phase == HMSG_MIG_DONE) {
+			rc = db_migration_finish(ctx->db, m->id, DB_MIG_DONE, now, hm->elapsed_ms, "");
+			if (rc == 0)
+				rc = db_instance_set_node(ctx->db, m->instance, m->dst);
+			snprintf(text, sizeof(text), "migrated from %s to %s in %.1f s", m->src, m->dst,
+				 hm->elapsed_ms / 1000.0);
+		} else {
+			rc = db_migration_finish(ctx->db, m->id, DB_MIG_FAILED, now, hm->elapsed_ms,
+						 hm->error);
+			snprintf(text, sizeof(text), "migration to %s failed after %.1f s, still on %s:"
+				 " %.150s", m->dst, hm->elapsed_ms / 1000.0, m->src, hm->error);
+		}
+		/* The history has the source agent's own event for it. */
+		if (rc == 0)
+			rc = db_storage_bump(ctx->db, m->src);
+		if (rc == 0)
+			rc = db_storage_bump(ctx->db, m->dst);
+		if (rc == 0)
+			log_info("instance %s: %s (migration %llu)", m->instance, text,
+				 (unsigned long long)m->id);
+	}
+	free(migs);
+	return rc;
+}
+
+/* Instances being deleted on node whose domain is gone there: the row
+ * goes, and the volume too unless asked to keep it. */
+static int finish_deletions(struct api_ctx *ctx, const char *node, const struct hmsg_observed *o)
+{
+	struct db_instance *insts;
+	size_t n;
+	int rc;
+
+	/* Without libvirt the agent sees no domain at all: that is not
+	 * "gone". */
+	if (!o->libvirt)
+		return 0;
+	rc = db_instance_list(ctx->db, node, &insts, &n);
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		const struct db_instance *in = &insts[i];
+		struct db_volume v;
+
+		if (in->desired != DB_INST_DELETING || hl_find(o, in->name))
+			continue;
+		rc = db_instance_delete(ctx->db, in->name);
+		if (rc == 0 && !in->keep_disk && db_volume_get(ctx->db, in->volume, &v) == 0) {
+			rc = db_storage_bump_pair(ctx->db, v.pair);
+			if (rc == 0)
+				rc = db_volume_delete(ctx->db, in->volume);
+		}
+		if (rc == 0)
+			rc = db_storage_bump(ctx->db, node);
+		if (rc == 0)
+			log_info("instance %s deleted (gone from %s)%s%s", in->name, node,
+				 in->keep_disk ? ", its volume kept: " : ", its volume too: ",
+				 in->volume);
+	}
+	free(insts);
+	return rc;
+}
+
+static void post_observed(struct api_ctx *ctx, const struct api_request *req,
+			  struct api_response *resp)
+{
+	struct hmsg_observed o;
+	struct db_node n;
+	char err[HMSG_ERR_MAX], *text = NULL;
+	uint64_t gen = 0;
+	int64_t now = ctx->now();
+	int rc;
+
+	if (hmsg_observed_decode(req->body ? req->body : "", req->body_len, &o, err) < 0) {
+		api_error(resp, 400, "bad observed state: %s", err);
+		goto out;
+	}
+	if (api_agent_auth(ctx, req, o.mac, ROLE_HW, &n, resp) < 0)
+		goto out;
+	if (strcmp(n.name, o.node) != 0) {
+		api_error(resp, 403, "node %s cannot speak for node %s", n.name, o.node);
+		goto out;
+	}
+	rc = hmsg_observed_encode(&o, &text);
+	if (rc == 0)
+		rc = db_begin(ctx->db);
+	if (rc == 0) {
+		rc = db_storage_set_observed(ctx->db, n.name, text, now);
+		if (rc == 0) {
+			record_events(ctx, n.name, &o);
+			rc = finish_migrations(ctx, n.name, &o, now);
+		}
+		if (rc == 0)
+			rc = finish_deletions(ctx, n.name, &o);
+		if (rc == 0)
+			rc = db_storage_get(ctx->db, n.name, &gen, NULL, NULL);
+		if (rc == 0)
+			rc = db_commit(ctx->db);
+		else
+			db_rollback(ctx->db);
+	}
+	if (rc < 0) {
+		api_error(resp, 500, "observed state of node %s not recorded: %s", n.name,
+			  strerror(-rc));
+		goto out;
+	}
+	api_reply(resp, 200, json_pack("{s:s, s:I, s:I}", "node", n.name, "generation",
+				       (json_int_t)gen, "applied_generation",
+				       (json_int_t)o.generation));
+out:
+	free(text);
+	hmsg_observed_free(&o);
+}
+
+void api_host_node(struct api_ctx *ctx, const struct api_request *req,
+		   struct api_response *resp)
+{
+	const char *p = req->path + strlen("/v1/host/");
+	bool get = strcmp(req->method, "GET") == 0, post = strcmp(req->method, "POST") == 0;
+
+	if (strncmp(p, "desired/", 8) == 0 &&
+	    (!strchr(p + 8, '/') || !strchr(strchr(p + 8, '/') + 1, '/')))
+		get ? api_agent_get_desired(ctx, req, p + 8, ROLE_HW, api_host_reply_desired, resp) :
+		      (void)api_error(resp, 405, "GET only on /v1/host/desired");
+	else if (strcmp(p, "observed") == 0)
+		post ? post_observed(ctx, req, resp) :
+		       (void)api_error(resp, 405, "POST only on /v1/host/observed");
+	else
+		api_error(resp, 404, "no such endpoint '%.100s' (GET /v1/host/desired/MAC,"
+			  " POST /v1/host/observed)", req->path);
+}

@@ -1,0 +1,16 @@
+/* Small whole-file reads and writes the agents share (nimbus-storaged,
+ * nimbus-hostd): state and generated files are small, and a reader must
+ * never see half of one. */
+#ifndef NIMBUS_FILE_UTIL_H
+#define NIMBUS_FILE_UTIL_H
+
+#include <sys/types.h>
+
+/* path.tmp written (mode 0644), fsync()ed and renamed over path: 0 or a
+ * negative errno (the temporary file removed). */
+int file_write_atomic(const char *path, const char *text);
+/* Up to cap - 1 bytes of path, NUL-terminated: the length or a negative
+ * errno. */
+ssize_t file_read(const char *path, char *buf, size_t cap);
+
+#endif
