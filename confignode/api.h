@@ -73,6 +73,10 @@ struct api_ctx {
 	 * answered at once. */
 	struct storage_wait *swait;
 	int64_t (*now_ms)(void);
+	/* Signs the hardware nodes' libvirt certificates (tls_ca.h); NULL:
+	 * POST /v1/host/certificate is refused (503), saying ca_error. */
+	struct tls_ca *ca;
+	const char *ca_error;
 };
 
 void api_handle(struct api_ctx *ctx, const struct api_request *req,

@@ -13,6 +13,7 @@
 
 #include "api_host.h"
 #include "log.h"
+#include "tls_ca.h"
 
 /* --- views ------------------------------------------------------------- */
 
@@ -97,6 +98,43 @@ bool host_usable(const struct host_view *hv, const char **why)
 	if (why)
 		*why = w;
 	return w == NULL;
+}
+
+json_t *api_host_json(struct api_ctx *ctx, const struct db_node *n)
+{
+	struct host_view hv;
+	json_t *o, *doms;
+	const char *why = NULL;
+
+	if (host_view_load(ctx, n, &hv) < 0)
+		return json_null();
+	host_usable(&hv, &why);
+	o = json_pack("{s:b, s:I, s:I, s:I, s:s}", "reporting", hv.fresh,
+		      "observed_at", (json_int_t)hv.at, "generation", (json_int_t)hv.gen,
+		      "applied_generation", (json_int_t)(hv.have_obs ? hv.obs.generation : 0),
+		      "can_run_instances", why ? why : "yes");
+	if (o && hv.have_obs) {
+		const struct hmsg_observed *ob = &hv.obs;
+
+		json_object_set_new(o, "libvirt", json_boolean(ob->libvirt));
+		json_object_set_new(o, "libvirt_error", json_string(ob->libvirt_error));
+		json_object_set_new(o, "xen_version", json_string(ob->xen_version));
+		json_object_set_new(o, "memory_total_mib", json_integer((json_int_t)ob->memory_total_mib));
+		json_object_set_new(o, "memory_free_mib", json_integer((json_int_t)ob->memory_free_mib));
+		json_object_set_new(o, "instance_bridge", json_boolean(ob->instance_bridge));
+		json_object_set_new(o, "aoe_devices", json_integer((json_int_t)ob->n_targets));
+		doms = json_array();
+		for (size_t i = 0; doms && i < ob->n_instances; i++)
+			if (hl_find(ob, ob->instances[i].name))
+				json_array_append_new(doms, json_pack("{s:s, s:s, s:I, s:s}", "name",
+					ob->instances[i].name, "state",
+					hmsg_dom_state_name(ob->instances[i].state), "memory_mib",
+					(json_int_t)ob->instances[i].memory_mib, "error",
+					ob->instances[i].error));
+		json_object_set_new(o, "domains", doms);
+	}
+	host_view_free(&hv);
+	return o;
 }
 
 /* --- desired state ------------------------------------------------------ */
@@ -184,6 +222,22 @@ void api_host_reply_desired(struct api_ctx *ctx, const struct db_node *n,
 
 /* --- observed state ----------------------------------------------------- */
 
+static bool instance_touches(struct api_ctx *ctx, const struct db_instance *in, const char *node)
+{
+	struct db_migration *m = NULL;
+	size_t n = 0;
+	bool yes;
+
+	if (strcmp(in->node, node) == 0)
+		return true;
+	/* its last migration, running or just over (the source's word on it
+	 * may come in the report after the one that finished it) */
+	yes = db_migration_history(ctx->db, in->name, 1, &m, &n) == 0 && n == 1 &&
+	      (strcmp(m[0].src, node) == 0 || strcmp(m[0].dst, node) == 0);
+	free(m);
+	return yes;
+}
+
 static void record_events(struct api_ctx *ctx, const char *node, const struct hmsg_observed *o)
 {
 	int64_t started;
@@ -200,7 +254,10 @@ static void record_events(struct api_ctx *ctx, const char *node, const struct hm
 		if (e->seq <= seq)
 			continue;
 		last = e->seq > last ? e->seq : last;
-		if (!e->instance[0] || db_instance_get(ctx->db, e->instance, &in) < 0) {
+		/* Only about an instance placed on this node (or migrating
+		 * through it): a node writes no other instance's history. */
+		if (!e->instance[0] || db_instance_get(ctx->db, e->instance, &in) < 0 ||
+		    !instance_touches(ctx, &in, node)) {
 			log_info("node %s: %s%s%s", node, e->instance, e->instance[0] ? ": " : "",
 				 e->text);
 			continue;
@@ -283,6 +340,13 @@ static int finish_deletions(struct api_ctx *ctx, const char *node, const struct 
 			rc = db_storage_bump_pair(ctx->db, v.pair);
 			if (rc == 0)
 				rc = db_volume_delete(ctx->db, in->volume);
+			/* A snapshot or clone of it (made since) holds it: the
+			 * volume stays, this report is taken all the same. */
+			if (rc == -EBUSY) {
+				log_warn("instance %s: its volume %s is kept: a snapshot or clone"
+					 " of it holds it", in->name, in->volume);
+				rc = 0;
+			}
 		}
 		if (rc == 0)
 			rc = db_storage_bump(ctx->db, node);
@@ -346,6 +410,63 @@ out:
 	hmsg_observed_free(&o);
 }
 
+/* A dom0's libvirt certificate, for the name and address nimbusd has for
+ * it (the CSR gives only the public key). */
+static void post_certificate(struct api_ctx *ctx, const struct api_request *req,
+			     struct api_response *resp)
+{
+	struct hmsg_cert_req *r = calloc(1, sizeof(*r));
+	struct hmsg_cert_reply *rep = calloc(1, sizeof(*rep));
+	char err[TLS_CA_ERR_MAX], derr[HMSG_ERR_MAX], ip[16], *cert = NULL, *text = NULL;
+	json_error_t jerr;
+	struct db_node n;
+	int64_t not_after = 0;
+	int rc;
+
+	if (!r || !rep) {
+		api_error(resp, 500, "out of memory");
+		goto out;
+	}
+	if (hmsg_cert_req_decode(req->body ? req->body : "", req->body_len, r, derr) < 0) {
+		api_error(resp, 400, "bad certificate request: %s", derr);
+		goto out;
+	}
+	if (api_agent_auth(ctx, req, r->mac, ROLE_HW, &n, resp) < 0)
+		goto out;
+	if (strcmp(n.name, r->node) != 0) {
+		api_error(resp, 403, "node %s cannot ask for node %s's certificate", n.name, r->node);
+		goto out;
+	}
+	if (!ctx->ca) {
+		api_error(resp, 503, "nimbusd has no certificate authority: %s",
+			  ctx->ca_error ? ctx->ca_error : "none configured");
+		goto out;
+	}
+	rc = tls_ca_sign(ctx->ca, r->csr, n.name, n.ip, TLS_CA_CERT_DAYS, ctx->now(), &cert,
+			 &not_after, err);
+	if (rc < 0) {
+		log_warn("node %s: certificate request refused: %s", n.name, err);
+		api_error(resp, rc == -EINVAL ? 400 : 500, "certificate for node %s not signed: %s",
+			  n.name, err);
+		goto out;
+	}
+	snprintf(rep->ca, sizeof(rep->ca), "%s", tls_ca_pem(ctx->ca));
+	snprintf(rep->cert, sizeof(rep->cert), "%s", cert);
+	rep->not_after = not_after;
+	if (hmsg_cert_reply_encode(rep, &text) < 0) {
+		api_error(resp, 500, "certificate for node %s does not fit a reply", n.name);
+		goto out;
+	}
+	log_info("node %s: libvirt certificate signed for %s (IP %s), valid %d days", n.name, n.name,
+		 api_ip_str(n.ip, ip), TLS_CA_CERT_DAYS);
+	api_reply(resp, 200, json_loads(text, 0, &jerr));
+out:
+	free(text);
+	free(cert);
+	free(r);
+	free(rep);
+}
+
 void api_host_node(struct api_ctx *ctx, const struct api_request *req,
 		   struct api_response *resp)
 {
@@ -359,7 +480,10 @@ void api_host_node(struct api_ctx *ctx, const struct api_request *req,
 	else if (strcmp(p, "observed") == 0)
 		post ? post_observed(ctx, req, resp) :
 		       (void)api_error(resp, 405, "POST only on /v1/host/observed");
+	else if (strcmp(p, "certificate") == 0)
+		post ? post_certificate(ctx, req, resp) :
+		       (void)api_error(resp, 405, "POST only on /v1/host/certificate");
 	else
 		api_error(resp, 404, "no such endpoint '%.100s' (GET /v1/host/desired/MAC,"
-			  " POST /v1/host/observed)", req->path);
+			  " POST /v1/host/observed, POST /v1/host/certificate)", req->path);
 }

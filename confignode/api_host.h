@@ -28,6 +28,11 @@ void host_views_free(struct host_view *hv, size_t n);
 /* Whether instances can run there now; why not (static text) otherwise. */
 bool host_usable(const struct host_view *hv, const char **why);
 
+/* A hardware node's agent as `node show` gives it: reporting, what it
+ * observed (libvirt, Xen, memory, instbr0, its domains), whether instances
+ * can run there and why not. */
+json_t *api_host_json(struct api_ctx *ctx, const struct db_node *n);
+
 /* Every instance with what the desired state needs (host_logic.h). */
 struct host_insts {
 	struct db_instance *insts;

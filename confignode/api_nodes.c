@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "api_internal.h"
+#include "api_host.h"
 #include "db_storage.h"
 #include "log.h"
 
@@ -605,6 +606,8 @@ static void node_show(struct api_ctx *ctx, const char *name, struct api_response
 		json_object_set_new(obj, "report", r ? r : json_object());
 	}
 	free(report);
+	if (obj && n.role == ROLE_HW)
+		json_object_set_new(obj, "host", api_host_json(ctx, &n));
 	hist = json_array();
 	for (size_t i = 0; hist && i < nev; i++)
 		json_array_append_new(hist, json_pack("{s:s, s:s, s:I}", "event", ev[i].event,

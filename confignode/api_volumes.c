@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "api_storage.h"
+#include "db_instance.h"
 #include "log.h"
 #include "size_units.h"
 
@@ -552,6 +553,21 @@ static void volume_delete(struct api_ctx *ctx, const struct api_request *req API
 
 	if (begin_with_volume(ctx, name, &v, resp) < 0)
 		return;
+	{
+		struct db_instance in;
+		struct db_template t;
+
+		if (db_instance_by_volume(ctx->db, name, &in) == 0) {
+			api_error(resp, 409, "volume %s is in use: it is instance %s's disk (nimbus"
+				  " instance delete %s)", name, in.name, in.name);
+			goto rollback;
+		}
+		if (db_template_by_volume(ctx->db, name, &t) == 0) {
+			api_error(resp, 409, "volume %s is in use: it holds template %s (nimbus template"
+				  " remove %s)", name, t.name, t.name);
+			goto rollback;
+		}
+	}
 	/* its snapshots and clones: their origin is this volume */
 	rc = db_volume_snapshots(ctx->db, name, NULL, 0);
 	if (rc > 0) {

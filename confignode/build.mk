@@ -14,13 +14,13 @@ STORAGE_CORE_SRCS := confignode/api_storage.c confignode/api_pairs.c confignode/
 	confignode/size_units.c confignode/import_progress.c lib/agent/storage_msg.c
 # instances and templates, the hardware nodes' endpoints
 INSTANCE_CORE_SRCS := confignode/api_host.c confignode/api_instances.c \
-	confignode/db_instance.c confignode/host_logic.c lib/agent/host_msg.c
+	confignode/db_instance.c confignode/host_logic.c lib/agent/host_msg.c confignode/tls_ca.c
 CLI_STORAGE_SRCS := confignode/cli_storage.c confignode/size_units.c
 NIMBUSD_CORE_SRCS := confignode/config.c confignode/db.c confignode/node_state.c \
 	confignode/api.c confignode/api_nodes.c \
 	confignode/api_images.c confignode/api_report.c \
 	$(STORAGE_CORE_SRCS) $(INSTANCE_CORE_SRCS)
-NIMBUSD_LIBS := -lsqlite3 -ljansson $(PROVISION_LIBS)
+NIMBUSD_LIBS := -lsqlite3 -ljansson -lcrypto $(PROVISION_LIBS)
 
 $(eval $(call program,nimbusd,$(call objs,confignode/nimbusd.c confignode/httpd.c \
 	confignode/admin_auth.c confignode/tftp_watch.c confignode/import_run.c \
@@ -47,6 +47,7 @@ $(eval $(call unit_test,storage_logic,$(call objs,confignode/storage_logic.c \
 $(eval $(call unit_test,db_storage,$(call objs,confignode/db.c confignode/db_storage.c \
 	confignode/node_state.c confignode/validate.c),-lsqlite3))
 $(eval $(call unit_test,api_storage,$(call objs,$(NIMBUSD_CORE_SRCS) $(PROVISION_SRCS)),$(NIMBUSD_LIBS)))
+$(eval $(call unit_test,api_instances,$(call objs,$(NIMBUSD_CORE_SRCS) $(PROVISION_SRCS)),$(NIMBUSD_LIBS)))
 $(eval $(call unit_test,storage_wait,$(call objs,confignode/storage_wait.c),))
 $(OBJ)/tests/unit/test_storage_wait.o: CFLAGS += -Iconfignode
 $(eval $(call unit_test,import_progress,$(call objs,confignode/import_progress.c),))
@@ -57,3 +58,5 @@ $(eval $(call unit_test,gen_domain,$(call objs,confignode/gen_domain.c confignod
 $(eval $(call unit_test,host_logic,$(call objs,confignode/host_logic.c confignode/gen_domain.c \
 	confignode/validate.c lib/agent/host_msg.c lib/agent/storage_msg.c),-ljansson))
 $(OBJ)/tests/unit/test_host_logic.o: CFLAGS += -Iconfignode
+$(eval $(call unit_test,tls_ca,$(call objs,confignode/tls_ca.c),-lcrypto))
+$(OBJ)/tests/unit/test_tls_ca.o: CFLAGS += -Iconfignode

@@ -271,20 +271,29 @@ static int wait_state(struct cli *cli, const char *name, const char *want, bool 
 			fprintf(stderr, "%7.1f s  %s: %s%s\n", took, name, migration &&
 				json_is_object(m) ? "migration " : "", now);
 		snprintf(last, sizeof(last), "%s", now);
-		done = migration ? !json_is_object(m) : !strcmp(now, want);
+		done = !strcmp(now, want);
+		if (migration) {
+			json_t *h = json_array_get(json_object_get(reply, "migrations"), 0);
+
+			/* Over once nimbusd has the source's verdict; verified once
+			 * the node it belongs to reports it running (or, failed, the
+			 * source still does). */
+			done = !json_is_object(m) && (!strcmp(cli_str(reply, "state"), "running") ||
+						      strcmp(cli_str(h, "state"), "done") != 0);
+		}
 		if (done || took >= (double)secs) {
 			bool ok = done;
 
 			if (migration && done) {
 				json_t *h = json_array_get(json_object_get(reply, "migrations"), 0);
 
-				ok = !strcmp(cli_str(h, "state"), "done") &&
-				     !strcmp(cli_str(reply, "state"), "running");
+				ok = !strcmp(cli_str(h, "state"), "done");
 				if (!cli->json)
-					fprintf(stderr, "%7.1f s  %s: migration %s%s%s, %s on %s\n", took,
-						name, cli_str(h, "state"), cli_str(h, "error")[0] ? ": " : "",
-						cli_str(h, "error"), cli_str(reply, "state"),
-						cli_str(reply, "node"));
+					fprintf(stderr, "%7.1f s  %s: migration %s%s%s; verified: %s on %s\n",
+						took, name, cli_str(h, "state"),
+						cli_str(h, "error")[0] ? ": " : "", cli_str(h, "error"),
+						cli_str(reply, "state"), cli_str(reply, "observed") ?
+						cli_str(json_object_get(reply, "observed"), "node") : "?");
 			}
 			st = cli_result(cli, st, reply, print_instance);
 			if (!done)

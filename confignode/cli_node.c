@@ -23,6 +23,34 @@ static void print_node_list(json_t *r)
 		print_node_row(n);
 }
 
+/* A hardware node's agent (nimbus-hostd): what it last observed. */
+static void print_host(json_t *h)
+{
+	json_t *d;
+	size_t i;
+
+	if (!json_is_object(h))
+		return;
+	printf("agent:    %s, applied generation %lld of %lld\n",
+	       json_is_true(json_object_get(h, "reporting")) ? "reporting" : "not reporting",
+	       (long long)json_integer_value(json_object_get(h, "applied_generation")),
+	       (long long)json_integer_value(json_object_get(h, "generation")));
+	if (json_object_get(h, "libvirt"))
+		printf("          libvirt %s%s%s, Xen %s, %lld of %lld MiB free, instbr0 %s, %lld AoE"
+		       " devices\n", json_is_true(json_object_get(h, "libvirt")) ? "answers" : "DOWN",
+		       cli_str(h, "libvirt_error")[0] ? ": " : "", cli_str(h, "libvirt_error"),
+		       cli_str(h, "xen_version"),
+		       (long long)json_integer_value(json_object_get(h, "memory_free_mib")),
+		       (long long)json_integer_value(json_object_get(h, "memory_total_mib")),
+		       json_is_true(json_object_get(h, "instance_bridge")) ? "up" : "missing",
+		       (long long)json_integer_value(json_object_get(h, "aoe_devices")));
+	printf("          can run instances: %s\n", cli_str(h, "can_run_instances"));
+	json_array_foreach(json_object_get(h, "domains"), i, d)
+		printf("          domain %s: %s, %lld MiB%s%s\n", cli_str(d, "name"), cli_str(d, "state"),
+		       (long long)json_integer_value(json_object_get(d, "memory_mib")),
+		       cli_str(d, "error")[0] ? ", error: " : "", cli_str(d, "error"));
+}
+
 /* The booted system's last report: sizes, NICs, then its info strings. */
 static void print_report(json_t *r)
 {
@@ -59,6 +87,7 @@ static void print_node(json_t *n)
 	       cli_time(json_object_get(n, "state_at"), t));
 	printf("seen:     %s UTC\n", cli_time(json_object_get(n, "seen_at"), t));
 	print_report(json_object_get(n, "report"));
+	print_host(json_object_get(n, "host"));
 	if (json_array_size(hist)) {
 		printf("history:\n");
 		json_array_foreach(hist, i, e)

@@ -178,6 +178,7 @@ static int parse_line(struct nimbusd_config *cfg, struct seen *seen,
 	PATHKEY("dhcp-hook", p->dhcp_hook, set_abs_path)
 	PATHKEY("tftpd-pidfile", cfg->tftpd_pidfile, set_abs_path)
 	PATHKEY("aoe-bench", cfg->aoe_bench, set_abs_path)
+	PATHKEY("ca-dir", cfg->ca_dir, set_abs_path)
 	if (strcmp(k, "admin-user") == 0 || strcmp(k, "admin-group") == 0) {
 		NEED(1);
 		if (validate_account_name(argv[1]) < 0)
@@ -514,6 +515,7 @@ int config_diff(const struct nimbusd_config *cur, const struct nimbusd_config *n
 	DIFF("drbd-port-base", cur->drbd_port_base != next->drbd_port_base, 0);
 	DIFF("aoe-interface", CSTR(aoe_interface), 0);
 	DIFF("aoe-bench", CSTR(aoe_bench), 0);
+	DIFF("ca-dir", CSTR(ca_dir), 1);
 #undef DIFF
 #undef MEM
 #undef STR

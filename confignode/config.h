@@ -38,6 +38,7 @@ struct nimbusd_config {
 	 * aoe-bench writes through ("" = import refused), and aoe-bench. */
 	char aoe_interface[16];
 	char aoe_bench[PROV_PATH_MAX];
+	char ca_dir[PROV_PATH_MAX];  /* the CA that signs hardware nodes' libvirt certificates */
 };
 
 void config_defaults(struct nimbusd_config *cfg);

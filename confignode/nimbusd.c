@@ -27,6 +27,7 @@
 #include "log.h"
 #include "storage_wait.h"
 #include "tftp_watch.h"
+#include "tls_ca.h"
 
 #define DEFAULT_CONFIG "/etc/nimbus/nimbusd.conf"
 
@@ -39,6 +40,8 @@ struct daemon {
 	struct db *db;
 	struct api_ctx api;
 	struct storage_wait swait;    /* agents' long-polls */
+	struct tls_ca *ca;            /* signs hardware nodes' libvirt certificates */
+	char ca_error[TLS_CA_ERR_MAX + 4200];
 	struct httpd *admin, *report;
 	struct tftp_watch *watch;     /* NULL: no config-fetched events */
 	struct prov_queue *queue;     /* node changes, one transaction at a time */
@@ -414,6 +417,29 @@ int main(int argc, char **argv)
 				  .queue = d.queue, .now = now_wall, .around_write = around_write,
 				  .around_arg = &d, .swait = &d.swait, .now_ms = now_mono_ms };
 	import_run_start_up(&d.api);
+	/* The hardware nodes' libvirt CA: without it nimbusd still runs, and
+	 * says why no certificate can be had. */
+	{
+		char host[64] = "", cerr[TLS_CA_ERR_MAX], dir[sizeof(d.cfg.ca_dir)], *slash;
+
+		/* Default: ca/ beside the database (nimbusd's own state). */
+		snprintf(dir, sizeof(dir), "%s", d.cfg.ca_dir[0] ? d.cfg.ca_dir : d.cfg.database);
+		if (!d.cfg.ca_dir[0]) {
+			slash = strrchr(dir, '/');
+			snprintf(slash ? slash + 1 : dir, sizeof(dir) - (size_t)(slash ? slash + 1 - dir : 0),
+				 "ca");
+		}
+		gethostname(host, sizeof(host) - 1);
+		rc = tls_ca_open(dir, host[0] ? host : "nimbusd", now_wall(), &d.ca, cerr);
+		if (rc < 0) {
+			snprintf(d.ca_error, sizeof(d.ca_error), "%s: %s", dir, cerr);
+			log_err("certificate authority %s", d.ca_error);
+			d.api.ca_error = d.ca_error;
+		} else {
+			d.api.ca = d.ca;
+			log_info("certificate authority for hardware nodes' libvirt TLS: %s/ca.pem", dir);
+		}
+	}
 	if (setup_signals(&d) < 0) {
 		log_err("cannot install signal handlers: %s", strerror(errno));
 		goto out;
@@ -466,6 +492,7 @@ out:
 	}
 	httpd_stop(d.admin);
 	httpd_stop(d.report);
+	tls_ca_close(d.ca);
 	if (d.admin)
 		unlink(d.cfg.socket);
 	if (d.epfd >= 0)

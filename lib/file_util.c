@@ -3,11 +3,15 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
-int file_write_atomic(const char *path, const char *text)
+/* exact: path.tmp made afresh with exactly mode (no umask, no stale
+ * file's mode), before a byte of text is in it. */
+static int write_atomic(const char *path, const char *text, mode_t mode, bool exact)
 {
 	char tmp[4096 + 8];
 	size_t len = strlen(text);
@@ -15,10 +19,15 @@ int file_write_atomic(const char *path, const char *text)
 
 	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp))
 		return -ENAMETOOLONG;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (exact && unlink(tmp) < 0 && errno != ENOENT)
+		return -errno;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_CLOEXEC | (exact ? O_EXCL | O_NOFOLLOW : O_TRUNC),
+		  mode);
 	if (fd < 0)
 		return -errno;
-	if (write(fd, text, len) != (ssize_t)len || fsync(fd) < 0)
+	if (exact && fchmod(fd, mode) < 0)
+		rc = -errno;
+	else if (write(fd, text, len) != (ssize_t)len || fsync(fd) < 0)
 		rc = errno ? -errno : -EIO;
 	if (close(fd) < 0 && rc == 0)
 		rc = -errno;
@@ -27,6 +36,16 @@ int file_write_atomic(const char *path, const char *text)
 	if (rc < 0)
 		unlink(tmp);
 	return rc;
+}
+
+int file_write_atomic(const char *path, const char *text)
+{
+	return write_atomic(path, text, 0644, false);
+}
+
+int file_write_atomic_mode(const char *path, const char *text, mode_t mode)
+{
+	return write_atomic(path, text, mode & 07777, true);
 }
 
 ssize_t file_read(const char *path, char *buf, size_t cap)

@@ -9,6 +9,10 @@
 /* path.tmp written (mode 0644), fsync()ed and renamed over path: 0 or a
  * negative errno (the temporary file removed). */
 int file_write_atomic(const char *path, const char *text);
+/* The same with exactly mode (0600 for a private key): path.tmp is made
+ * afresh with it, whatever the umask or a stale path.tmp, before any of
+ * text is written. */
+int file_write_atomic_mode(const char *path, const char *text, mode_t mode);
 /* Up to cap - 1 bytes of path, NUL-terminated: the length or a negative
  * errno. */
 ssize_t file_read(const char *path, char *buf, size_t cap);

@@ -2,7 +2,7 @@
  * control path to the node's hypervisor (hostd_loop.h). It connects out
  * to nimbusd's report listener and never listens on the network.
  *
- *   nimbus-hostd run   [--server IP:PORT] [--mac MAC] [--uri URI] ...
+ *   nimbus-hostd run   [--server IP:PORT] [--mac MAC] [--uri URI] [--pki-dir DIR] ...
  *   nimbus-hostd probe [--mac MAC] [--uri URI]   one probe, JSON on stdout
  */
 #include <errno.h>
@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "host_cert.h"
 #include "host_probe.h"
 #include "hostd_loop.h"
 #include "log.h"
@@ -28,9 +29,10 @@ static void usage(FILE *f)
 "live-migrate) and reports what the node has. It only connects out, to nimbusd's\n"
 "report "
 "listener: GET /v1/host/desired/MAC/GEN (a long-poll, asked again at once\n"
-"after each answer, 2 s after a failure) and POST /v1/host/observed (after every\n"
-"change, every action and every probe interval). Nothing listens on the network.\n"
-"A domain nimbusd does not name is reported and never touched.\n"
+"after each answer, 2 s after a failure), POST /v1/host/observed (after every\n"
+"change, every action and every probe interval) and POST /v1/host/certificate\n"
+"(below). Nothing listens on the network. A domain nimbusd does not name is\n"
+"reported and never touched.\n"
 "\n"
 "Commands:\n"
 "  run     the agent, until SIGTERM or SIGINT\n"
@@ -52,6 +54,11 @@ static void usage(FILE *f)
 "                           reads it), NAME.state (reboots done, migrations run)\n"
 "  -i, --probe-interval S   probe libvirt, xl and sysfs every S seconds, 1..3600\n"
 "                           (default 10; every 2 s while a step is under way)\n"
+"  -p, --pki-dir DIR        libvirt's TLS files, for live migration (default\n"
+"                           " HOST_CERT_PKI_DEFAULT ", where libvirtd and nimbus-libvirtd-start\n"
+"                           look): DIR/CA/cacert.pem, DIR/libvirt/servercert.pem\n"
+"                           and clientcert.pem (0644), DIR/libvirt/private/\n"
+"                           serverkey.pem and clientkey.pem (0600, private/ 0700)\n"
 "  -v, --verbose            debug logging\n"
 "  -h, --help               this text\n"
 "\n"
@@ -65,6 +72,20 @@ static void usage(FILE *f)
 "             undefine | reboot NAME\n"
 "  migration: virsh -c URI migrate --live --p2p --persistent --undefinesource\n"
 "             NAME xen+tls://ADDR/system tcp://ADDR   (600 s)\n"
+"  libvirtd:  systemctl restart nimbus-libvirtd.service   (90 s), after a new\n"
+"             certificate (below); one that replaces a good one waits for the\n"
+"             live migrations under way (this node's, instances incoming)\n"
+"\n"
+"The libvirt certificate: at start, and with nimbusd's desired state answers\n"
+"(at most every 30 s), the agent looks at DIR/libvirt/servercert.pem. When it\n"
+"is missing, unreadable, not the key's, for another node name, or expires\n"
+"within 7 days (or a file of the five is missing), the agent makes an EC P-256\n"
+"key and a request (CN=node name) in-process and POSTs them to nimbusd; the\n"
+"key never leaves the node. nimbusd's CA signs it for the node's name and\n"
+"management address. The answer is checked (the key's certificate, signed by\n"
+"the CA sent with it, not expired), the five files are written atomically and\n"
+"libvirtd is restarted so that it listens for TLS. A failure is logged once\n"
+"and tried again the same way; the agent goes on with the domains meanwhile.\n"
 "\n"
 "Exit status: 0 after a signal (run) or a printed probe, 1 when the agent\n"
 "cannot start, 2 on bad usage or missing settings.\n");
@@ -119,12 +140,13 @@ int main(int argc, char **argv)
 		{ "uri", required_argument, NULL, 'u' },
 		{ "state-dir", required_argument, NULL, 'd' },
 		{ "probe-interval", required_argument, NULL, 'i' },
+		{ "pki-dir", required_argument, NULL, 'p' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct hostd_opts o = { .uri = HOSTD_URI_DEFAULT, .state_dir = HOSTD_STATE_DIR_DEFAULT,
-				.probe_interval_s = 10 };
+				.probe_interval_s = 10, .pki_dir = HOST_CERT_PKI_DEFAULT };
 	const char *server = NULL, *boot_env = BOOT_ENV_DEFAULT, *cmd;
 	bool have_mac = false, boot_env_given = false;
 	char val[128], *env, *end;
@@ -139,7 +161,7 @@ int main(int argc, char **argv)
 	}
 	cmd = argv[1];
 	optind = 2;
-	while ((c = getopt_long(argc, argv, "s:e:m:u:d:i:vh", lopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "s:e:m:u:d:i:p:vh", lopts, NULL)) != -1) {
 		switch (c) {
 		case 's': server = optarg; break;
 		case 'e': boot_env = optarg; boot_env_given = true; break;
@@ -175,6 +197,14 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			o.probe_interval_s = (unsigned)v;
+			break;
+		case 'p':
+			if (optarg[0] != '/' || strlen(optarg) > 200) {
+				fprintf(stderr, "nimbus-hostd: bad --pki-dir '%s' (want an absolute path, at most 200 bytes)\n",
+					optarg);
+				return 2;
+			}
+			o.pki_dir = optarg;
 			break;
 		case 'v': log_set_level(LOG_LVL_DEBUG); break;
 		case 'h': usage(stdout); return 0;

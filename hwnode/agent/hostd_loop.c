@@ -19,6 +19,7 @@
 #include "http.h"        /* storagenode/agent/, shared with nimbus-storaged */
 #include "file_util.h"
 #include "host_plan.h"
+#include "host_cert.h"
 #include "host_probe.h"
 #include "log.h"
 #include "report.h"      /* hwnode/report/: env_lookup for NAME.state */
@@ -35,10 +36,15 @@
 #define BACKOFF_FIRST_MS    5000
 #define BACKOFF_MAX_MS      60000
 #define MAX_MEM             (HMSG_MAX_INSTANCES * 2)
+#define CERT_DEADLINE_MS    10000
+#define CERT_GAP_MS         30000   /* between two looks at (or requests for) the certificate */
+#define RESTART_DEADLINE_MS 90000   /* systemctl restart nimbus-libvirtd.service */
+#define RESTART_QUIET_MS    2000    /* no virsh right after: libvirtd opens its socket */
+#define LIBVIRTD_UNIT       "nimbus-libvirtd.service"
 
-enum { EV_POLL = 1, EV_POST, EV_CH, EV_MIG, EV_SIG };
+enum { EV_POLL = 1, EV_POST, EV_CH, EV_MIG, EV_SIG, EV_CERT };
 
-enum ch_kind { CH_NONE, CH_VIRSH, CH_XL_LIST, CH_XL_INFO, CH_ACTION };
+enum ch_kind { CH_NONE, CH_VIRSH, CH_XL_LIST, CH_XL_INFO, CH_ACTION, CH_RESTART };
 
 /* What the agent remembers of one instance. */
 struct imem {
@@ -85,6 +91,18 @@ struct hostd {
 	uint64_t ch_xml_hash, ch_reboot_seq;
 	struct child mig;                 /* the one live migration */
 	char mig_inst[HMSG_NAME_MAX];
+
+	/* the libvirt TLS certificate (host_cert.h) */
+	struct host_cert_paths pki;
+	struct http_conn cert;            /* POST /v1/host/certificate */
+	char *cert_key;                   /* the key of the request in flight (PEM) */
+	int64_t cert_next;                /* no look at the files before (monotonic) */
+	char cert_why[HOST_CERT_ERR_MAX]; /* why one is needed: logged once */
+	char cert_err[HOST_CERT_ERR_MAX]; /* the last failure: logged once */
+	struct host_cert_info cert_new;   /* installed, libvirtd not yet restarted */
+	bool cert_renewal;                /* a good one was in place: libvirtd may use it */
+	bool cert_restart, restart_waits;
+	int64_t probe_hold;               /* no probe before (libvirtd restarting) */
 
 	/* probes */
 	bool dirty, busy, probed;
@@ -1189,6 +1207,226 @@ static void post_done(struct hostd *a, int rc)
 	http_close(&a->post);
 }
 
+/* --- the libvirt certificate ----------------------------------------------------- */
+
+/* Live migration is libvirtd to libvirtd over TLS with client
+ * certificates; the node's comes from nimbusd: a key and a CSR made here
+ * (host_cert.c), POST /v1/host/certificate, the five files written, then
+ * libvirtd restarted so that it listens for TLS (nimbus-libvirtd-start).
+ * Looked at when the agent starts and at nimbusd's desired state answers,
+ * at most every CERT_GAP_MS: one is asked for when it is missing, does
+ * not match its key, is for another node name or expires within
+ * HOST_CERT_RENEW_S. Failures are logged once each and tried again the
+ * same way; nothing of it waits: the request is the loop's, the restart
+ * one child among the probes and steps. */
+
+static void cert_failed(struct hostd *a, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void cert_failed(struct hostd *a, const char *fmt, ...)
+{
+	char err[HOST_CERT_ERR_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	fmt_text(err, sizeof(err), fmt, ap);
+	va_end(ap);
+	if (strcmp(err, a->cert_err) != 0)
+		log_warn("libvirt certificate from nimbusd: %s (asked again with a desired state, "
+			 "at most every %d s)", err, CERT_GAP_MS / 1000);
+	snprintf(a->cert_err, sizeof(a->cert_err), "%s", err);
+	http_close(&a->cert);
+	host_cert_free_key(a->cert_key);
+	a->cert_key = NULL;
+}
+
+static void cert_start(struct hostd *a)
+{
+	static struct hmsg_cert_req req;
+	char err[HOST_CERT_ERR_MAX], *key = NULL, *csr = NULL, *json = NULL;
+	int rc;
+
+	if (host_cert_make_csr(a->node, &key, &csr, err) < 0) {
+		cert_failed(a, "%s", err);
+		return;
+	}
+	memset(&req, 0, sizeof(req));
+	memcpy(req.mac, a->o->mac, MAC_LEN);
+	snprintf(req.node, sizeof(req.node), "%s", a->node);
+	if (strlen(csr) >= sizeof(req.csr)) {
+		free(csr);
+		host_cert_free_key(key);
+		cert_failed(a, "the certificate request is longer than %d bytes", HMSG_PEM_MAX - 1);
+		return;
+	}
+	memcpy(req.csr, csr, strlen(csr) + 1);
+	free(csr);
+	rc = hmsg_cert_req_encode(&req, &json);
+	if (rc < 0) {
+		host_cert_free_key(key);
+		cert_failed(a, "cannot encode the certificate request: %s", strerror(-rc));
+		return;
+	}
+	rc = http_start(&a->cert, a->o->server_ip, a->o->server_port, "POST",
+			"/v1/host/certificate", json, http_now_ms() + CERT_DEADLINE_MS);
+	free(json);
+	a->cert_key = key;
+	if (rc < 0) {
+		cert_failed(a, "%s", strerror(-rc));
+		return;
+	}
+	http_watch(a, &a->cert, EV_CERT);
+}
+
+/* At start and after each desired state answer. */
+static void cert_maybe(struct hostd *a)
+{
+	struct host_cert_info info;
+	char why[HOST_CERT_ERR_MAX];
+	int64_t now = http_now_ms();
+
+	if (a->o->once || a->cert.fd >= 0 || a->cert_restart || a->ch_kind == CH_RESTART ||
+	    !a->node[0] || now < a->cert_next)
+		return;
+	a->cert_next = now + CERT_GAP_MS;
+	/* the CN against the name nimbusd gives, not the boot environment's */
+	if (!host_cert_needed(&a->pki, a->have_want ? a->node : NULL, realtime_ms() / 1000, &info,
+			      why)) {
+		a->cert_why[0] = '\0';
+		return;
+	}
+	a->cert_renewal = info.not_after > realtime_ms() / 1000;
+	if (strcmp(why, a->cert_why) != 0)
+		log_info("libvirt certificate: %s: asking nimbusd for one", why);
+	snprintf(a->cert_why, sizeof(a->cert_why), "%s", why);
+	cert_start(a);
+}
+
+static void cert_done(struct hostd *a, int rc)
+{
+	static struct hmsg_cert_reply rep;
+	char err[HOST_CERT_ERR_MAX], derr[HMSG_ERR_MAX], date[HOST_CERT_DATE_MAX];
+	struct host_cert_info info;
+
+	if (rc < 0) {
+		cert_failed(a, "%s", rc == -ETIMEDOUT ? "no answer within 10 s" : strerror(-rc));
+		return;
+	}
+	if (a->cert.status != 200) {
+		cert_failed(a, "nimbusd answered %d: %.200s", a->cert.status,
+			    a->cert.body ? a->cert.body : "");
+		return;
+	}
+	if (hmsg_cert_reply_decode(a->cert.body, a->cert.body_len, &rep, derr) < 0) {
+		cert_failed(a, "bad reply: %s", derr);
+		return;
+	}
+	if (host_cert_check_reply(rep.ca, rep.cert, a->cert_key, realtime_ms() / 1000, &info,
+				  err) < 0) {
+		cert_failed(a, "not taken: %s", err);
+		return;
+	}
+	if (host_cert_install(&a->pki, rep.ca, rep.cert, a->cert_key, err) < 0) {
+		cert_failed(a, "%s", err);
+		return;
+	}
+	if (rep.not_after != info.not_after)
+		log_warn("libvirt certificate: nimbusd's not_after %lld is not the certificate's %lld "
+			 "(the certificate's holds)", (long long)rep.not_after,
+			 (long long)info.not_after);
+	host_cert_date(info.not_after, date);
+	log_debug("libvirt certificate for %s, valid until %s, written to %s and %s",
+		  info.cn, date, a->pki.libvirt_dir, a->pki.ca_dir);
+	http_close(&a->cert);
+	host_cert_free_key(a->cert_key);
+	a->cert_key = NULL;
+	a->cert_err[0] = a->cert_why[0] = '\0';
+	a->cert_new = info;
+	a->cert_restart = true;
+}
+
+/* A live migration may be under way through libvirtd, to or from here:
+ * restarting libvirtd would break it. */
+static bool migration_under_way(struct hostd *a)
+{
+	if (a->mig.pid)
+		return true;
+	for (size_t i = 0; i < MAX_MEM; i++)
+		if (a->mem[i].used && a->mem[i].mig_restored)
+			return true;
+	for (size_t i = 0; a->have_want && i < a->want.n_instances; i++) {
+		const struct hmsg_want_instance *w = &a->want.instances[i];
+		const struct imem *m;
+
+		if (w->state == HMSG_WANT_INCOMING)
+			return true;
+		if (!w->migrate.id)
+			continue;
+		m = mem_find(a, w->name);
+		if (!m || m->mig.id != w->migrate.id || m->mig.phase == HMSG_MIG_STARTING ||
+		    m->mig.phase == HMSG_MIG_TRANSFER)
+			return true;
+	}
+	return false;
+}
+
+/* The new certificate is on disk: libvirtd reads it when it starts. With
+ * the child slot free (between probes and steps), and, when it replaces
+ * one libvirtd may be using, no migration the restart would cut (without
+ * one, no TLS migration can be under way: nothing to wait for, and a
+ * target kept `incoming` cannot hold the first certificate back). */
+static bool start_restart(struct hostd *a)
+{
+	char *argv[] = { "systemctl", "restart", LIBVIRTD_UNIT, NULL };
+
+	if (a->cert_renewal && migration_under_way(a)) {
+		if (!a->restart_waits)
+			log_info("libvirt certificate: restarting libvirtd waits for the live "
+				 "migration under way");
+		a->restart_waits = true;
+		return false;
+	}
+	a->restart_waits = false;
+	a->cert_restart = false;
+	log_info("libvirt certificate: systemctl restart " LIBVIRTD_UNIT);
+	if (spawn_ch(a, CH_RESTART, argv, RESTART_DEADLINE_MS))
+		return true;
+	{
+		char date[HOST_CERT_DATE_MAX];
+
+		host_cert_date(a->cert_new.not_after, date);
+		log_warn("libvirt certificate for %s from nimbusd, valid until %s; cannot run "
+			 "systemctl: %s (libvirtd keeps its TLS setup until it restarts)", a->node,
+			 date, strerror(errno));
+		event_add(a, "", "libvirt certificate from nimbusd, valid until %s; cannot restart "
+			  "libvirtd: %s", date, strerror(errno));
+	}
+	return false;
+}
+
+static void restart_done(struct hostd *a, int64_t now)
+{
+	char date[HOST_CERT_DATE_MAX];
+
+	host_cert_date(a->cert_new.not_after, date);
+	a->probe_hold = now + RESTART_QUIET_MS;
+	a->dirty = true;
+	a->post_now = true;
+	if (a->ch.status == 0) {
+		log_info("libvirt certificate for %s from nimbusd, valid until %s; libvirtd restarted",
+			 a->node, date);
+		event_add(a, "", "libvirt certificate from nimbusd, valid until %s; libvirtd restarted",
+			  date);
+	} else {
+		char why[HMSG_DETAIL_MAX];
+
+		child_error(&a->ch, now, "systemctl", why, sizeof(why));
+		log_warn("libvirt certificate for %s from nimbusd, valid until %s; restarting libvirtd "
+			 "failed: %s", a->node, date, why);
+		event_add(a, "", "libvirt certificate from nimbusd, valid until %s; restarting "
+			  "libvirtd failed: %s", date, why);
+	}
+}
+
 /* --- desired state --------------------------------------------------------------- */
 
 static void poll_failed(struct hostd *a, const char *err)
@@ -1263,12 +1501,14 @@ static void poll_done(struct hostd *a, int rc)
 			if (a->node[0])
 				log_warn("nimbusd names this node %s (it was %s)", d.node, a->node);
 			snprintf(a->node, sizeof(a->node), "%s", d.node);
+			a->cert_next = 0;   /* the certificate's CN is to be looked at */
 		}
 		a->dirty = true;
 		a->post_now = true;
 	} else {
 		hmsg_desired_free(&d);
 	}
+	cert_maybe(a);
 	/* ask again at once; a nimbusd that does not hold the request would
 	 * make that a busy loop, so an unchanged quick answer waits a bit */
 	if (!changed && http_now_ms() - a->poll_sent < POLL_MIN_GAP_MS)
@@ -1317,6 +1557,7 @@ static void ch_done(struct hostd *a, int64_t now)
 	case CH_XL_LIST: xl_list_done(a, now); break;
 	case CH_XL_INFO: xl_info_done(a, now); break;
 	case CH_ACTION: action_done(a, now); check_changed(a); break;
+	case CH_RESTART: restart_done(a, now); break;
 	case CH_NONE: break;
 	}
 }
@@ -1360,6 +1601,7 @@ int hostd_run(const struct hostd_opts *o)
 	snprintf(a.node, sizeof(a.node), "%s", o->node);
 	http_init(&a.poll);
 	http_init(&a.post);
+	http_init(&a.cert);
 	child_init(&a.ch);
 	child_init(&a.mig);
 	a.ep = epoll_create1(EPOLL_CLOEXEC);
@@ -1399,7 +1641,13 @@ int hostd_run(const struct hostd_opts *o)
 			 (o->server_ip >> 8) & 255, o->server_ip & 255, o->server_port, m,
 			 a.node[0] ? a.node : "name from nimbusd", o->uri, o->state_dir,
 			 o->probe_interval_s);
+		rc = host_cert_paths(o->pki_dir, &a.pki);
+		if (rc < 0) {
+			log_err("--pki-dir %s: %s", o->pki_dir, strerror(-rc));
+			return rc;
+		}
 		start_poll(&a);
+		cert_maybe(&a);
 	}
 	a.dirty = true;
 	while (!a.stop) {
@@ -1409,15 +1657,19 @@ int hostd_run(const struct hostd_opts *o)
 
 		wake = earliest(wake, child_wake(&a.ch, now));
 		wake = earliest(wake, child_wake(&a.mig, now));
-		wake = earliest(wake, a.ch.pid ? 0 : a.probe_at);
+		wake = earliest(wake, a.ch.pid || !a.probe_at ? 0 :
+				      a.probe_at < a.probe_hold ? a.probe_hold : a.probe_at);
 		wake = earliest(wake, a.poll.fd < 0 ? a.poll_at : a.poll.deadline_ms);
 		wake = earliest(wake, a.post.fd >= 0 ? a.post.deadline_ms : 0);
+		wake = earliest(wake, a.cert.fd >= 0 ? a.cert.deadline_ms : 0);
 		if (!o->once && a.post.fd < 0 && a.node[0]) {
 			int64_t p = a.post_now ? now : a.post_due;
 
 			wake = earliest(wake, p > a.post_retry ? p : a.post_retry);
 		}
 		if (a.dirty && !a.ch.pid)
+			wake = earliest(wake, now >= a.probe_hold ? now : a.probe_hold);
+		if (a.cert_restart && !a.restart_waits && !a.ch.pid)
 			wake = now;
 		timeout = wake == 0 ? 1000 : wake <= now ? 0 : (int)(wake - now > 60000 ? 60000 : wake - now);
 		n = epoll_wait(a.ep, evs, 16, timeout);
@@ -1456,6 +1708,16 @@ int hostd_run(const struct hostd_opts *o)
 						post_done(&a, r);
 				}
 				break;
+			case EV_CERT:
+				if (a.cert.fd >= 0) {
+					int r = http_io(&a.cert);
+
+					if (r == 0)
+						http_watch(&a, &a.cert, EV_CERT);
+					else
+						cert_done(&a, r);
+				}
+				break;
 			default:   /* EV_CH, EV_MIG: child_poll below reads them */
 				break;
 			}
@@ -1465,6 +1727,8 @@ int hostd_run(const struct hostd_opts *o)
 			poll_done(&a, -ETIMEDOUT);
 		if (a.post.fd >= 0 && now >= a.post.deadline_ms)
 			post_done(&a, -ETIMEDOUT);
+		if (a.cert.fd >= 0 && now >= a.cert.deadline_ms)
+			cert_done(&a, -ETIMEDOUT);
 		if (!o->once && a.poll.fd < 0 && a.poll_at && now >= a.poll_at)
 			start_poll(&a);
 		if (a.mig.pid && child_poll(&a.mig, now) == 1) {
@@ -1473,7 +1737,9 @@ int hostd_run(const struct hostd_opts *o)
 		}
 		if (a.ch.pid && child_poll(&a.ch, now) == 1)
 			ch_done(&a, now);
-		if (!a.ch.pid && a.ch_kind == CH_NONE && !a.stop &&
+		if (!a.ch.pid && a.ch_kind == CH_NONE && !a.stop && a.cert_restart)
+			start_restart(&a);
+		if (!a.ch.pid && a.ch_kind == CH_NONE && !a.stop && now >= a.probe_hold &&
 		    (a.dirty || (a.probe_at && now >= a.probe_at)))
 			start_probe(&a);
 		if (!o->once && a.post.fd < 0 && now >= a.post_retry &&
@@ -1496,6 +1762,8 @@ int hostd_run(const struct hostd_opts *o)
 		log_info("stopping (domains stay as they are)");
 	http_close(&a.poll);
 	http_close(&a.post);
+	http_close(&a.cert);
+	host_cert_free_key(a.cert_key);
 	if (a.have_want)
 		hmsg_desired_free(&a.want);
 	free(a.sig_posted);

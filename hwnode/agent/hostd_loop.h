@@ -10,7 +10,13 @@
  *  - one child process at a time for probes and actions (virsh, xl),
  *    with a deadline, watched by the loop, never waited for;
  *  - a second child slot for one live migration (virsh migrate, up to
- *    600 s), so probes and other instances' actions go on meanwhile.
+ *    600 s), so probes and other instances' actions go on meanwhile;
+ *  - the node's libvirt TLS certificate (host_cert.h): at start and with
+ *    nimbusd's desired state answers (at most every 30 s), when it is
+ *    missing or expires within 7 days, a key and a CSR made in-process,
+ *    POST /v1/host/certificate, the files written under --pki-dir, then
+ *    `systemctl restart nimbus-libvirtd.service` in the child slot (a
+ *    renewal's not while a live migration is under way).
  * A probe is one `virsh list` process (both lists, HOST_VIRSH_LIST_CMD),
  * `xl list` only while some domain runs, `xl info` at start, after a
  * domain started or stopped and every 60 s, and sysfs reads (instbr0, AoE
@@ -44,6 +50,7 @@ struct hostd_opts {
 	uint8_t mac[MAC_LEN];            /* the boot NIC: the node's identity */
 	const char *uri;                 /* libvirt's URI for every virsh */
 	const char *state_dir;
+	const char *pki_dir;             /* libvirt's TLS files (host_cert.h) */
 	unsigned probe_interval_s;
 	char node[HMSG_NAME_MAX];        /* boot.env's NIMBUS_NODE: the name to report
 					  * before nimbusd's desired state names it ("" none) */

@@ -107,7 +107,22 @@ enum text_rule {
 	T_NAME,   /* smsg_name_ok: a lower-case DNS label */
 	T_TEXT,   /* free text for an operator: no control characters */
 	T_XML,    /* a domain's XML: newlines and tabs too */
+	T_PEM,    /* PEM text: printable ASCII and newlines, PEM_BEGIN first */
 };
+
+#define PEM_BEGIN "-----BEGIN "
+
+/* Certificates and requests as openssl writes them: nothing a terminal
+ * or a PEM parser could take for something else ('\r' included). */
+static bool pem_ok(const char *s)
+{
+	if (strncmp(s, PEM_BEGIN, strlen(PEM_BEGIN)) != 0)
+		return false;
+	for (; *s; s++)
+		if (*s != '\n' && (*s < 0x20 || *s > 0x7e))
+			return false;
+	return true;
+}
 
 /* The length of the UTF-8 sequence at s as jansson accepts it (no
  * overlong form, no surrogate, nothing above U+10FFFF), 0 if malformed.
@@ -147,6 +162,8 @@ static bool text_ok(enum text_rule r, const char *str)
 
 	if (r == T_NAME)
 		return smsg_name_ok(str);
+	if (r == T_PEM)
+		return pem_ok(str);
 	while (*s) {
 		size_t n;
 
@@ -353,6 +370,22 @@ static const struct field observed_f[] = {
 #undef REC
 static const struct shape observed_s = SHAPE(observed_f, struct hmsg_observed, observed_rules);
 
+/* The libvirt certificate: what the PEM says is the CA's and libcrypto's
+ * business at either end; here only that it is PEM-looking text. */
+#define REC struct hmsg_cert_req
+static const struct field cert_req_f[] = {
+	MAC(mac), STR(node, T_NAME, 1), STR(csr, T_PEM, 1),
+};
+#undef REC
+static const struct shape cert_req_s = SHAPE(cert_req_f, struct hmsg_cert_req, NULL);
+
+#define REC struct hmsg_cert_reply
+static const struct field cert_reply_f[] = {
+	STR(ca, T_PEM, 1), STR(cert, T_PEM, 1), UINT(not_after, 1, I64_MAX),
+};
+#undef REC
+static const struct shape cert_reply_s = SHAPE(cert_reply_f, struct hmsg_cert_reply, NULL);
+
 /* --- the rules a table cannot say ------------------------------------------------ */
 
 static int want_instance_rules(struct dec *d, const void *p)
@@ -493,6 +526,11 @@ static int check_field(struct dec *d, const struct field *f, const char *p)
 			return bad(d, f->key, "longer than %zu bytes", f->size - 1);
 		if (f->min && !m[0])
 			return bad(d, f->key, "empty");
+		if (m[0] && f->text == T_PEM && !text_ok(f->text, m))
+			return bad(d, f->key, strncmp(m, PEM_BEGIN, strlen(PEM_BEGIN)) != 0 ?
+				   QUOTE " does not start with '" PEM_BEGIN "'" :
+				   QUOTE " has a character other than printable ASCII or newline",
+				   QUOTED(m));
 		if (m[0] && !text_ok(f->text, m))
 			return bad(d, f->key, f->text == T_NAME ?
 				   QUOTE " is not a lower-case DNS label" :
@@ -853,4 +891,26 @@ void hmsg_observed_free(struct hmsg_observed *o)
 	o->targets = NULL;
 	o->instances = NULL;
 	o->n_targets = o->n_instances = 0;
+}
+
+int hmsg_cert_req_encode(const struct hmsg_cert_req *r, char **json)
+{
+	return encode(&cert_req_s, r, json);
+}
+
+int hmsg_cert_req_decode(const char *text, size_t len, struct hmsg_cert_req *r,
+			 char err[HMSG_ERR_MAX])
+{
+	return decode(&cert_req_s, text, len, r, err);
+}
+
+int hmsg_cert_reply_encode(const struct hmsg_cert_reply *r, char **json)
+{
+	return encode(&cert_reply_s, r, json);
+}
+
+int hmsg_cert_reply_decode(const char *text, size_t len, struct hmsg_cert_reply *r,
+			   char err[HMSG_ERR_MAX])
+{
+	return decode(&cert_reply_s, text, len, r, err);
 }

@@ -1,6 +1,7 @@
 /* The hardware-node agent's messages: what nimbusd tells a hardware node's
- * dom0 it should run (desired state), and what the dom0 says it runs
- * (observed state). Both are JSON over HTTP on nimbusd's report listener
+ * dom0 it should run (desired state), what the dom0 says it runs (observed
+ * state), and the dom0's request for its libvirt certificate and nimbusd's
+ * answer. All are JSON over HTTP on nimbusd's report listener
  * (docs/host-agent.md gives the endpoints and every field); the agent,
  * nimbus-hostd, only ever connects out, so no control endpoint listens on
  * a hardware node for it (docs/architecture.md, "The hypervisor control
@@ -175,5 +176,33 @@ int hmsg_observed_decode(const char *text, size_t len, struct hmsg_observed *o,
 
 void hmsg_desired_free(struct hmsg_desired *d);
 void hmsg_observed_free(struct hmsg_observed *o);
+
+/* The node's libvirt certificate (live migration is libvirtd to libvirtd
+ * over TLS with client certificates): the agent makes its key and a CSR in
+ * dom0 (the key never leaves it), nimbusd's CA signs it for the node's
+ * name and management address, taken from its database, not from the CSR.
+ * agent -> nimbusd: POST /v1/host/certificate; the reply has the CA's
+ * certificate (libvirt's cacert.pem) and the node's, which serves as its
+ * server and its client certificate. */
+#define HMSG_PEM_MAX 8192
+struct hmsg_cert_req {
+	uint8_t mac[MAC_LEN];
+	char node[HMSG_NAME_MAX];
+	char csr[HMSG_PEM_MAX];            /* PEM "CERTIFICATE REQUEST" */
+};
+
+struct hmsg_cert_reply {
+	char ca[HMSG_PEM_MAX];             /* PEM "CERTIFICATE": nimbusd's CA */
+	char cert[HMSG_PEM_MAX];           /* PEM "CERTIFICATE": the node's */
+	int64_t not_after;                 /* unix s */
+};
+
+/* PEM text: printable ASCII, newlines, "-----BEGIN " first; < HMSG_PEM_MAX. */
+int hmsg_cert_req_encode(const struct hmsg_cert_req *r, char **json);
+int hmsg_cert_req_decode(const char *text, size_t len, struct hmsg_cert_req *r,
+			 char err[HMSG_ERR_MAX]);
+int hmsg_cert_reply_encode(const struct hmsg_cert_reply *r, char **json);
+int hmsg_cert_reply_decode(const char *text, size_t len, struct hmsg_cert_reply *r,
+			   char err[HMSG_ERR_MAX]);
 
 #endif

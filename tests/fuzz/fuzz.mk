@@ -40,17 +40,19 @@ FUZZ_SRCS_nimbusd_report := confignode/api.c confignode/api_nodes.c confignode/a
 	confignode/node_state.c confignode/gen_dhcp.c confignode/gen_pxe.c \
 	confignode/prov_validate.c confignode/dhcp_omapi.c confignode/provision.c \
 	confignode/prov_exec.c confignode/prov_queue.c confignode/prov_txn.c
-FUZZ_LIBS_nimbusd_report := -lsqlite3 -ljansson
+FUZZ_LIBS_nimbusd_report := -lsqlite3 -ljansson -lcrypto
 FUZZ_STORAGE_API_SRCS := confignode/api_storage.c confignode/api_pairs.c \
 	confignode/api_volumes.c confignode/api_storage_node.c \
 	confignode/db_storage.c confignode/storage_logic.c confignode/size_units.c \
 	confignode/gen_drbd.c confignode/storage_wait.c confignode/import_progress.c \
 	lib/agent/storage_msg.c confignode/api_host.c confignode/api_instances.c \
 	confignode/db_instance.c confignode/host_logic.c confignode/gen_domain.c \
-	lib/agent/host_msg.c
+	lib/agent/host_msg.c confignode/tls_ca.c
 FUZZ_SRCS_nimbusd_report += $(FUZZ_STORAGE_API_SRCS)
 FUZZ_SRCS_storage_api := $(FUZZ_SRCS_nimbusd_report)
-FUZZ_LIBS_storage_api := -lsqlite3 -ljansson
+FUZZ_LIBS_storage_api := -lsqlite3 -ljansson -lcrypto
+FUZZ_SRCS_host_api := $(FUZZ_SRCS_nimbusd_report)
+FUZZ_LIBS_host_api := $(FUZZ_LIBS_storage_api)
 FUZZ_SRCS_hwnode_report := hwnode/report/report_parse.c hwnode/report/report_json.c
 FUZZ_INC_hwnode_report  := -Ihwnode/report
 FUZZ_LIBS_hwnode_report := -ljansson

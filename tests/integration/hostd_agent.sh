@@ -13,16 +13,34 @@
 # pseudo-entry (shut off, not persistent) until nimbusd stops asking, and
 # its files leave the state directory; a failed one keeps the domain and is
 # not run again; libvirt going away is libvirt false;
-# SIGTERM stops the agent with status 0.
+# SIGTERM stops the agent with status 0. The libvirt certificate: nimbusd
+# unreachable is logged once; at start the agent asks the fake nimbusd
+# (which signs with a throwaway openssl CA) for one, writes the five files
+# with their modes (the key the certificate's), restarts libvirtd through
+# a fake systemctl and says so in an event; a certificate for another key
+# is not taken (the old files stay); one that expires within 7 days is
+# renewed when the agent starts again, libvirtd restarted only once no
+# instance is incoming; a good one is not asked for again.
 # timeout: 120
 . "${NIMBUS_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/lab.sh"
 lab_init
 H=$NIMBUS_BIN/nimbus-hostd
-lab_need "$H" jq socat
+lab_need "$H" jq socat openssl
 export LC_ALL=C
 
 D=$LAB_DIR
 mkdir -p "$D/bin" "$D/virt/doms" "$D/nimbusd" "$D/state"
+
+# --- a throwaway CA for the fake nimbusd, and a certificate for another key -
+N=$D/nimbusd
+{
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 \
+		-keyout "$N/ca.key" -out "$N/ca.pem" -subj "/CN=hostd_agent test CA" &&
+	openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=hw1" \
+		-keyout "$N/other.key" -out "$N/other.csr" &&
+	openssl x509 -req -in "$N/other.csr" -CA "$N/ca.pem" -CAkey "$N/ca.key" \
+		-CAserial "$N/ca.srl" -CAcreateserial -days 30 -out "$N/other.pem"
+} >"$N/openssl.log" 2>&1 || lab_fail "openssl: no test CA ($(tail -n 2 "$N/openssl.log"))"
 
 # --- a fake libvirt: one directory per domain (state, id, persistent) ------
 cat >"$D/bin/virsh" <<'EOF'
@@ -126,14 +144,40 @@ case "$method $path" in
 "POST /v1/host/observed")
 	printf '%s' "$body" >"$dir/obs.$$"; mv "$dir/obs.$$" "$dir/observed.json"
 	resp='{"ok":true}'; code=200 ;;
+"POST /v1/host/certificate")
+	# as nimbusd: the CSR's key, the name and address from "the database"
+	jq -r '"\(.mac) \(.node)"' <<<"$body" >>"$dir/certreqs"
+	jq -r .csr <<<"$body" >"$dir/csr.$$"
+	printf 'subjectAltName=IP:127.0.0.1,DNS:hw1\nextendedKeyUsage=serverAuth,clientAuth\n' >"$dir/ext.$$"
+	if [ -e "$dir/cert-other-key" ]; then
+		cp "$dir/other.pem" "$dir/cert.$$"
+	else
+		openssl x509 -req -in "$dir/csr.$$" -CA "$dir/ca.pem" -CAkey "$dir/ca.key" \
+			-CAserial "$dir/ca.srl" -days 30 -extfile "$dir/ext.$$" -out "$dir/cert.$$" \
+			>>"$dir/openssl.log" 2>&1
+	fi
+	if [ -s "$dir/cert.$$" ]; then
+		na=$(date -d "$(openssl x509 -noout -enddate -in "$dir/cert.$$" | cut -d= -f2)" +%s)
+		resp=$(jq -nc --rawfile ca "$dir/ca.pem" --rawfile cert "$dir/cert.$$" --argjson na "$na" \
+			'{ca: $ca, cert: $cert, not_after: $na}'); code=200
+	else
+		resp='{"error":"certificate request not signed"}'; code=400
+	fi
+	rm -f "$dir/csr.$$" "$dir/ext.$$" "$dir/cert.$$" ;;
 *) resp='{"error":"no such endpoint"}'; code=404 ;;
 esac
 printf 'HTTP/1.0 %s X\r\nContent-Type: application/json\r\nContent-Length: %s\r\nConnection: close\r\n\r\n%s' \
 	"$code" "${#resp}" "$resp"
 EOF
-chmod +x "$D/bin/virsh" "$D/bin/xl" "$D/bin/fake-nimbusd"
+# systemctl: what the agent asked of it, nothing more
+cat >"$D/bin/systemctl" <<'EOF'
+#!/bin/bash
+echo "$*" >>"${FAKE_VIRT:?}/systemctl.log"
+EOF
+chmod +x "$D/bin/virsh" "$D/bin/xl" "$D/bin/fake-nimbusd" "$D/bin/systemctl"
 mkdir -p "$D/nobin"
 ln -s "$D/bin/xl" "$D/nobin/xl"   # xl but no virsh
+ln -s "$D/bin/systemctl" "$D/nobin/systemctl"
 
 # inst NAME STATE [JSON merged in]: one instance of the desired state
 inst() {
@@ -176,7 +220,8 @@ check "probe without virsh: libvirt false, libvirt_error says why" \
 	bash -c "PATH='$D/nobin:/usr/bin:/bin' FAKE_VIRT='$D/virt' '$H' probe --mac $MAC --boot-env '$D/boot.env' 2>/dev/null |
 		jq -e '.libvirt == false and (.libvirt_error | test(\"cannot run virsh\")) and .xen_version == \"4.17.5\" and .instances == []' >/dev/null"
 lab_bg n "$D/hostd-novirsh.log" env PATH="$D/nobin:/usr/bin:/bin" FAKE_VIRT="$D/virt" \
-	"$H" run --boot-env "$D/boot.env" --mac $MAC --state-dir "$D/state-novirsh" --probe-interval 1
+	"$H" run --boot-env "$D/boot.env" --mac $MAC --state-dir "$D/state-novirsh" --probe-interval 1 \
+	--pki-dir "$D/pki-novirsh"
 novirsh=$LAB_PID
 sleep 3     # two GETs (0 s, 2 s) refused by nobody
 lab_bg n "$D/socat.log" socat TCP-LISTEN:8099,bind=127.0.0.1,reuseaddr,fork EXEC:"$D/bin/fake-nimbusd $D/nimbusd"
@@ -189,11 +234,16 @@ else
 	not_ok "nimbusd unreachable logged $refused times: $(grep 'desired' "$D/hostd-novirsh.log" | tr '\n' '|')"
 fi
 check "without virsh the agent changed nothing" bash -c "! grep -qv '^list' '$D/virt/virsh.log' 2>/dev/null"
+refused=$(grep -c 'libvirt certificate from nimbusd: Connection refused' "$D/hostd-novirsh.log")
+check "certificate request to an unreachable nimbusd: logged once ($refused), nothing written" \
+	bash -c "[ '$refused' = 1 ] && [ ! -e '$D/pki-novirsh/libvirt/servercert.pem' ]"
 lab_stop "$novirsh"
 
 # --- 2. the agent with a (fake) libvirt ------------------------------------
+rm -f "$N/certreqs"
 lab_bg n "$D/hostd.log" env PATH="$D/bin:/usr/bin:/bin" FAKE_VIRT="$D/virt" \
-	"$H" run --boot-env "$D/boot.env" --mac $MAC --state-dir "$D/state" --probe-interval 1
+	"$H" run --boot-env "$D/boot.env" --mac $MAC --state-dir "$D/state" --probe-interval 1 \
+	--pki-dir "$D/pki"
 hostd=$LAB_PID
 wait_obs 10 "generation 1: inst1 and inst2 defined and started" \
 	"$(in_obs inst1 '.state == "running" and .persistent and .memory_mib == 256 and .vcpus == 1') and
@@ -205,6 +255,30 @@ check "a domain nimbusd does not name is reported, never touched" \
 	bash -c "jq -e '$(in_obs manual '.state == "running"')' '$D/nimbusd/observed.json' >/dev/null &&
 		 ! grep -v '^list' '$D/virt/virsh.log' | grep -qw manual"
 check "dom0 is not reported" bash -c "! jq -e '.instances[] | select(.name | test(\"Domain\"))' '$D/nimbusd/observed.json'"
+
+# --- the libvirt certificate, asked for at start ---------------------------
+CERT_EV='^libvirt certificate from nimbusd, valid until [0-9]{4}-[0-9]{2}-[0-9]{2} [0-9:]{8} UTC; libvirtd restarted$'
+wait_obs 10 "libvirt certificate: an event of the node once libvirtd restarted" "$(ev '' "$CERT_EV")"
+P=$D/pki
+modes() { stat -c '%a %n' "$P/CA" "$P/CA/cacert.pem" "$P/libvirt" "$P/libvirt/servercert.pem" \
+	"$P/libvirt/clientcert.pem" "$P/libvirt/private" "$P/libvirt/private/serverkey.pem" \
+	"$P/libvirt/private/clientkey.pem" 2>&1 | sed "s:$P/::" | tr '\n' ' '; }
+check "the five files and their directories, with libvirt's modes" \
+	[ "$(modes)" = "755 CA 644 CA/cacert.pem 755 libvirt 644 libvirt/servercert.pem 644 libvirt/clientcert.pem 700 libvirt/private 600 libvirt/private/serverkey.pem 600 libvirt/private/clientkey.pem " ]
+check "the key is the certificate's (server and client)" \
+	bash -c "cmp -s <(openssl x509 -noout -pubkey -in '$P/libvirt/servercert.pem') <(openssl pkey -pubout -in '$P/libvirt/private/serverkey.pem') &&
+		 cmp -s '$P/libvirt/servercert.pem' '$P/libvirt/clientcert.pem' &&
+		 cmp -s '$P/libvirt/private/serverkey.pem' '$P/libvirt/private/clientkey.pem' &&
+		 openssl pkey -noout -text -in '$P/libvirt/private/serverkey.pem' | grep -q 'NIST CURVE: P-256'"
+check "the CA is nimbusd's, and it signed the certificate for hw1" \
+	bash -c "cmp -s '$P/CA/cacert.pem' '$N/ca.pem' &&
+		 openssl verify -CAfile '$P/CA/cacert.pem' '$P/libvirt/servercert.pem' >/dev/null &&
+		 openssl x509 -noout -subject -in '$P/libvirt/servercert.pem' | grep -q 'CN *= *hw1'"
+check "the request came with the agent's MAC and node name" [ "$(cat "$N/certreqs")" = "$MAC hw1" ]
+check "libvirtd restarted through systemctl, once" \
+	[ "$(cat "$D/virt/systemctl.log")" = "restart nimbus-libvirtd.service" ]
+check "the agent logged the certificate and the restart" \
+	grep -Eq 'libvirt certificate for hw1 from nimbusd, valid until [0-9-]+ [0-9:]+ UTC; libvirtd restarted$' "$D/hostd.log"
 
 touch "$D/virt/doms/inst2/ignore-shutdown"
 desired 2 "$(inst inst1 stopped)" "$(inst inst2 stopped '{"stop_timeout_s": 2}')"
@@ -264,8 +338,62 @@ wait_obs 10 "a failed migration: phase failed with virsh's error, the domain sti
 check "a failed migration is not run again for the same id" \
 	bash -c "sleep 2; [ \$(grep -c '^migrate .* inst3 ' '$D/virt/virsh.log') = 1 ]"
 
+check "a good certificate is not asked for again" [ "$(wc -l <"$N/certreqs")" = 1 ]
+
 kill -TERM "$hostd"
 wait "$hostd"; rc=$?
 check "SIGTERM: exit status 0" [ "$rc" = 0 ]
 check "SIGTERM left the domains as they were" [ "$(cat "$D/virt/doms/inst3/state")" = running ]
+
+# --- a certificate that expires within 7 days: a new one at the next start -
+desired 8 "$(inst inst3 running)"
+{
+	openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=hw1" \
+		-keyout "$D/soon.key" -out "$D/soon.csr" &&
+	openssl x509 -req -in "$D/soon.csr" -CA "$N/ca.pem" -CAkey "$N/ca.key" -CAserial "$N/ca.srl" \
+		-days 3 -out "$D/soon.pem"
+} >>"$N/openssl.log" 2>&1 || lab_fail "openssl: no short certificate"
+for f in libvirt/servercert.pem libvirt/clientcert.pem; do cp "$D/soon.pem" "$P/$f"; done
+for f in libvirt/private/serverkey.pem libvirt/private/clientkey.pem; do cp "$D/soon.key" "$P/$f"; done
+# first nimbusd answers with a certificate for another key: not taken
+touch "$N/cert-other-key"
+lab_bg n "$D/hostd-renew1.log" env PATH="$D/bin:/usr/bin:/bin" FAKE_VIRT="$D/virt" \
+	"$H" run --boot-env "$D/boot.env" --mac $MAC --state-dir "$D/state" --probe-interval 1 \
+	--pki-dir "$P"
+renew=$LAB_PID
+wait_obs 10 "a certificate for another key: refused, the agent goes on (generation 8)" \
+	".generation == 8 and $(in_obs inst3 '.state == "running"')"
+check "... logged why, and left the old files and libvirtd alone" \
+	bash -c "grep -q 'expires .* UTC, within 7 days: asking nimbusd for one' '$D/hostd-renew1.log' &&
+		 grep -q \"libvirt certificate from nimbusd: not taken: cert: not for the key of this node's request\" '$D/hostd-renew1.log' &&
+		 cmp -s '$D/soon.pem' '$P/libvirt/servercert.pem' && cmp -s '$D/soon.key' '$P/libvirt/private/serverkey.pem' &&
+		 [ \$(wc -l <'$D/virt/systemctl.log') = 1 ]"
+lab_stop "$renew"
+rm -f "$N/cert-other-key"
+# an instance arriving here: the renewal's restart waits for it (without spinning)
+desired 9 "$(inst inst3 running)" "$(inst inst9 incoming)"
+lab_bg n "$D/hostd-renew2.log" env PATH="$D/bin:/usr/bin:/bin" FAKE_VIRT="$D/virt" \
+	"$H" run --boot-env "$D/boot.env" --mac $MAC --state-dir "$D/state" --probe-interval 1 \
+	--pki-dir "$P"
+renew=$LAB_PID
+cpu() { awk '{ print $14 + $15 }' "/proc/$renew/stat"; }
+if lab_wait 10 grep -q 'restarting libvirtd waits for the live migration under way' "$D/hostd-renew2.log"; then
+	c0=$(cpu); sleep 2; c1=$(cpu)
+	check "while instance inst9 is incoming: new files, libvirtd not restarted, the agent idle ($((c1 - c0)) ticks in 2 s)" \
+		bash -c "! cmp -s '$D/soon.key' '$P/libvirt/private/serverkey.pem' &&
+			 [ \$(wc -l <'$D/virt/systemctl.log') = 1 ] && [ $((c1 - c0)) -lt 50 ]"
+else
+	not_ok "no renewal waiting for the incoming instance: $(tail -n 5 "$D/hostd-renew2.log" | tr '\n' '|')"
+fi
+desired 10 "$(inst inst3 running)"
+if lab_wait 10 grep -q 'libvirtd restarted$' "$D/hostd-renew2.log"; then
+	na=$(date -d "$(openssl x509 -noout -enddate -in "$P/libvirt/servercert.pem" | cut -d= -f2)" +%s)
+	check "renewed at start: a new key and a certificate for 30 days, libvirtd restarted once inst9 no longer comes" \
+		bash -c "[ $na -gt $(( $(date +%s) + 20 * 86400 )) ] && ! cmp -s '$D/soon.key' '$P/libvirt/private/serverkey.pem' &&
+			 cmp -s <(openssl x509 -noout -pubkey -in '$P/libvirt/clientcert.pem') <(openssl pkey -pubout -in '$P/libvirt/private/clientkey.pem') &&
+			 [ \$(grep -c '^restart nimbus-libvirtd.service\$' '$D/virt/systemctl.log') = 2 ]"
+else
+	not_ok "no renewal: $(tail -n 5 "$D/hostd-renew2.log" | tr '\n' '|')"
+fi
+lab_stop "$renew"
 note "virsh commands run: $(grep -vc '^list' "$D/virt/virsh.log") actions, $(grep -c '^list' "$D/virt/virsh.log") probes"

@@ -14,158 +14,26 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "../../confignode/api.h"
+#include "fixtures_api.h"
 #include "../../confignode/storage_wait.h"
-#include "agent/storage_msg.h"
-#include "log.h"
-
-#define G (UINT64_C(1) << 30)
-#define IP(n) (0x0a4d0000u + (n))   /* 10.77.0.n */
-
-static int64_t clock_now;
-static int64_t fake_now(void)
-{
-	return clock_now;
-}
-
-struct fx {
-	char dir[64];
-	struct nimbusd_config cfg;
-	struct api_ctx ctx;
-};
-
-static void add_node(struct db *db, const char *name, int i, enum node_role role)
-{
-	struct db_node n = { .ip = IP(10 + i), .role = role, .state = NODE_BOOTED };
-	char mac[32];
-
-	snprintf(n.name, sizeof(n.name), "%s", name);
-	snprintf(mac, sizeof(mac), "52:54:00:aa:00:%02x", i);
-	assert_int_equal(mac_parse(mac, n.mac), 0);
-	assert_int_equal(db_node_insert(db, &n), 0);
-}
 
 static int setup(void **state)
 {
-	static const char conf[] =
-		"subnet 10.77.0.0/24\naddress 10.77.0.1\npool 10.77.0.10 10.77.0.50\n"
-		"dynamic-range 10.77.0.100 10.77.0.199\nomapi-port 0\nlost-after 60\n";
-	struct fx *f = calloc(1, sizeof(*f));
-	char err[256], path[128];
-	struct db *db;
+	struct fx *f = fx_open("test_api_storage");
 
-	log_init("test_api_storage", getenv("TEST_LOG") ? LOG_LVL_INFO : LOG_LVL_ERR, 0);
-	clock_now = 1000;
-	snprintf(f->dir, sizeof(f->dir), "/tmp/test_api_storage.XXXXXX");
-	if (!mkdtemp(f->dir))
+	if (!f)
 		return -1;
-	config_defaults(&f->cfg);
-	if (config_parse(conf, &f->cfg, err, sizeof(err)) < 0)
-		return -1;
-	snprintf(path, sizeof(path), "%s/nimbus.db", f->dir);
-	if (db_open(path, &db) < 0)
-		return -1;
-	add_node(db, "sn1", 1, ROLE_STORAGE);
-	add_node(db, "sn2", 2, ROLE_STORAGE);
-	add_node(db, "sn3", 3, ROLE_STORAGE);
-	add_node(db, "hw1", 4, ROLE_HW);
-	f->ctx = (struct api_ctx){ .db = db, .cfg = &f->cfg, .now = fake_now };
+	fx_add_node(f->ctx.db, "sn1", 1, ROLE_STORAGE, NODE_BOOTED);
+	fx_add_node(f->ctx.db, "sn2", 2, ROLE_STORAGE, NODE_BOOTED);
+	fx_add_node(f->ctx.db, "sn3", 3, ROLE_STORAGE, NODE_BOOTED);
+	fx_add_node(f->ctx.db, "hw1", 4, ROLE_HW, NODE_BOOTED);
 	*state = f;
 	return 0;
 }
 
 static int teardown(void **state)
 {
-	struct fx *f = *state;
-	char cmd[128];
-
-	db_close(f->ctx.db);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-	if (system(cmd) != 0)
-		return -1;
-	free(f);
-	return 0;
-}
-
-/* One request; the status, *reply the body (NULL: dropped). */
-static int req(struct fx *f, enum api_origin o, uint32_t peer, const char *method,
-	       const char *path, const char *body, json_t **reply)
-{
-	struct api_request rq = { .origin = o, .method = method, .path = path, .body = body,
-				  .body_len = body ? strlen(body) : 0, .peer_ip = peer };
-	struct api_response resp = { 0 };
-
-	api_handle(&f->ctx, &rq, &resp);
-	assert_non_null(resp.body);
-	if (reply)
-		*reply = resp.body;
-	else
-		json_decref(resp.body);
-	return resp.status;
-}
-
-static void refused(struct fx *f, enum api_origin o, uint32_t peer, const char *method,
-		    const char *path, const char *body, int status, const char *msg, int line)
-{
-	json_t *r;
-	int st = req(f, o, peer, method, path, body, &r);
-	const char *e = json_string_value(json_object_get(r, "error"));
-
-	if (st != status || !e || !strstr(e, msg))
-		fail_msg("line %d: %s %s %.80s: %d '%s', want %d '%s'", line, method, path,
-			 body ? body : "", st, e ? e : "(none)", status, msg);
-	json_decref(r);
-}
-#define REFUSED(method, path, body, status, msg) \
-	refused(f, API_ADMIN, 0, method, path, body, status, msg, __LINE__)
-#define ADMIN_OK(method, path, body, want) do { \
-	int st_ = req(f, API_ADMIN, 0, method, path, body, NULL); \
-	if (st_ != (want)) fail_msg("line %d: %s %s: %d, want %d", __LINE__, method, path, st_, want); \
-} while (0)
-
-/* One node's view of one volume, for observed messages. */
-struct vobs {
-	const char *name;
-	bool exported;
-	enum smsg_drbd_disk disk;
-	enum smsg_drbd_conn conn;
-	double pct;
-};
-
-/* The generation observe() reports as converged to. */
-static uint64_t obs_generation = 1;
-
-/* POSTs node i's observed state (pool 100G, 10G used) with volumes. */
-static int observe(struct fx *f, int i, uint32_t from, const struct vobs *v, size_t n)
-{
-	static struct smsg_have_volume h[128];
-	struct smsg_observed o = { .vg = true, .vg_size = 120 * G, .vg_free = 10 * G,
-				   .pool_size = 100 * G, .pool_used = 10 * G, .volumes = h,
-				   .n_volumes = n, .generation = obs_generation };
-	char mac[32], *json;
-	int st;
-
-	memset(h, 0, sizeof(h));
-	snprintf(mac, sizeof(mac), "52:54:00:aa:00:%02x", i);
-	assert_int_equal(mac_parse(mac, o.mac), 0);
-	snprintf(o.node, sizeof(o.node), "sn%d", i);
-	for (size_t k = 0; k < n; k++) {
-		snprintf(h[k].name, sizeof(h[k].name), "%s", v[k].name);
-		h[k].lv = h[k].drbd = true;
-		h[k].size_bytes = 10 * G;
-		h[k].role = h[k].peer_role = SMSG_ROLE_PRIMARY;
-		h[k].disk = v[k].disk;
-		h[k].peer_disk = v[k].conn == SMSG_CONN_CONNECTED ? SMSG_DSK_UPTODATE :
-								     SMSG_DSK_DUNKNOWN;
-		h[k].conn = v[k].conn;
-		h[k].sync_percent = v[k].pct;
-		h[k].sync_eta_s = v[k].pct < 100 ? 60 : -1;
-		h[k].exported = v[k].exported;
-	}
-	assert_int_equal(smsg_observed_encode(&o, &json), 0);
-	st = req(f, API_REPORT, from, "POST", "/v1/storage/observed", json, NULL);
-	free(json);
-	return st;
+	return fx_close(*state);
 }
 
 static const char *vol_state(struct fx *f, const char *name)
@@ -247,8 +115,8 @@ static void test_volumes(void **state)
 	/* nothing observed yet: no space anywhere */
 	REFUSED("POST", "/v1/volumes", "{\"name\":\"vol1\",\"size\":1073741824}", 507,
 		"no pair has 1G free: the most is 0, on pair p1");
-	assert_int_equal(observe(f, 1, IP(11), none, 0), 200);
-	assert_int_equal(observe(f, 2, IP(12), none, 0), 200);
+	assert_int_equal(sn_observe(f, 1, IP(11), none, 0), 200);
+	assert_int_equal(sn_observe(f, 2, IP(12), none, 0), 200);
 	REFUSED("POST", "/v1/volumes", "{\"name\":\"vol1\",\"size\":1000}", 400, "bad size 1000");
 	REFUSED("POST", "/v1/volumes", "{\"name\":\"vol1\"}", 400, "missing field 'size'");
 	REFUSED("POST", "/v1/volumes", "{\"name\":\"Vol\",\"size\":1024}", 400,
@@ -362,28 +230,28 @@ static void test_node_endpoints(void **state)
 	char body[256];
 
 	/* wrong address, unknown mac, a name that is not the node's, bad JSON */
-	refused(f, API_REPORT, IP(99), "GET", "/v1/storage/desired/52:54:00:aa:00:01", NULL, 403,
-		"belongs to node sn1 at 10.77.0.11, not 10.77.0.99", __LINE__);
-	refused(f, API_REPORT, IP(11), "GET", "/v1/storage/desired/52:54:00:aa:00:77", NULL, 404,
-		"is not a node", __LINE__);
-	refused(f, API_REPORT, IP(11), "GET", "/v1/storage/desired/zz", NULL, 400, "bad mac 'zz'",
-		__LINE__);
-	refused(f, API_REPORT, IP(14), "GET", "/v1/storage/desired/52:54:00:aa:00:04", NULL, 403,
-		"node hw1 has role hw, not storage", __LINE__);
-	refused(f, API_REPORT, IP(11), "POST", "/v1/storage/desired/52:54:00:aa:00:01", NULL, 405,
-		"GET only", __LINE__);
-	refused(f, API_REPORT, IP(11), "POST", "/v1/storage/observed", "{\"mac\":1}", 400,
-		"bad observed state", __LINE__);
+	refused_r(f, API_REPORT, IP(99), "GET", "/v1/storage/desired/52:54:00:aa:00:01", NULL, 403,
+		"belongs to node sn1 at 10.77.0.11, not 10.77.0.99", NULL, __LINE__);
+	refused_r(f, API_REPORT, IP(11), "GET", "/v1/storage/desired/52:54:00:aa:00:77", NULL, 404,
+		"is not a node", NULL, __LINE__);
+	refused_r(f, API_REPORT, IP(11), "GET", "/v1/storage/desired/zz", NULL, 400, "bad mac 'zz'",
+		NULL, __LINE__);
+	refused_r(f, API_REPORT, IP(14), "GET", "/v1/storage/desired/52:54:00:aa:00:04", NULL, 403,
+		"node hw1 has role hw, not storage", NULL, __LINE__);
+	refused_r(f, API_REPORT, IP(11), "POST", "/v1/storage/desired/52:54:00:aa:00:01", NULL, 405,
+		"GET only", NULL, __LINE__);
+	refused_r(f, API_REPORT, IP(11), "POST", "/v1/storage/observed", "{\"mac\":1}", 400,
+		"bad observed state", NULL, __LINE__);
 	snprintf(body, sizeof(body), "{\"mac\":\"52:54:00:aa:00:01\",\"node\":\"sn2\","
 		 "\"volume\":\"vol1\"}");
-	refused(f, API_REPORT, IP(11), "POST", "/v1/storage/fence", body, 403,
-		"node sn1 cannot speak for node sn2", __LINE__);
-	refused(f, API_REPORT, IP(11), "GET", "/v1/storage/other", NULL, 404, "no such endpoint",
-		__LINE__);
+	refused_r(f, API_REPORT, IP(11), "POST", "/v1/storage/fence", body, 403,
+		"node sn1 cannot speak for node sn2", NULL, __LINE__);
+	refused_r(f, API_REPORT, IP(11), "GET", "/v1/storage/other", NULL, 404, "no such endpoint",
+		NULL, __LINE__);
 	/* the admin endpoints stay off the report listener */
-	refused(f, API_REPORT, IP(11), "GET", "/v1/volumes", NULL, 404, "no such endpoint",
-		__LINE__);
-	assert_int_equal(observe(f, 1, IP(12), none, 0), 403);
+	refused_r(f, API_REPORT, IP(11), "GET", "/v1/volumes", NULL, 404, "no such endpoint",
+		NULL, __LINE__);
+	assert_int_equal(sn_observe(f, 1, IP(12), none, 0), 403);
 
 	/* an observed state of 100 volumes (23 KB, more than a node report may
 	 * be) is taken; one larger than API_STORAGE_BODY_MAX is not */
@@ -397,11 +265,11 @@ static void test_node_endpoints(void **state)
 			many[k] = (struct vobs){ names[k], true, SMSG_DSK_UPTODATE,
 						 SMSG_CONN_CONNECTED, 100 };
 		}
-		assert_int_equal(observe(f, 1, IP(11), many, 100), 200);
+		assert_int_equal(sn_observe(f, 1, IP(11), many, 100), 200);
 		memset(big, ' ', API_STORAGE_BODY_MAX + 1);
 		big[0] = '{';
-		refused(f, API_REPORT, IP(11), "POST", "/v1/storage/observed", big, 413,
-			"larger than", __LINE__);
+		refused_r(f, API_REPORT, IP(11), "POST", "/v1/storage/observed", big, 413,
+			"larger than", NULL, __LINE__);
 		free(big);
 	}
 	assert_int_equal(api_body_max(API_REPORT, "/v1/report"), API_REPORT_BODY_MAX);
@@ -433,8 +301,8 @@ static void test_state_and_fence(void **state)
 	json_t *r;
 
 	ADMIN_OK("POST", "/v1/pairs", "{\"name\":\"p1\",\"nodes\":[\"sn1\",\"sn2\"]}", 201);
-	assert_int_equal(observe(f, 1, IP(11), none, 0), 200);
-	assert_int_equal(observe(f, 2, IP(12), none, 0), 200);
+	assert_int_equal(sn_observe(f, 1, IP(11), none, 0), 200);
+	assert_int_equal(sn_observe(f, 2, IP(12), none, 0), 200);
 	ADMIN_OK("POST", "/v1/volumes", "{\"name\":\"vol1\",\"size\":10737418240}", 201);
 	assert_string_equal(vol_state(f, "vol1"), "creating");
 
@@ -447,13 +315,13 @@ static void test_state_and_fence(void **state)
 	gen1 = d.generation;
 	smsg_desired_free(&d);
 
-	assert_int_equal(observe(f, 1, IP(11), &serve_alone, 1), 200);
+	assert_int_equal(sn_observe(f, 1, IP(11), &serve_alone, 1), 200);
 	assert_string_equal(vol_state(f, "vol1"), "degraded");
-	assert_int_equal(observe(f, 2, IP(12), &serve, 1), 200);
-	assert_int_equal(observe(f, 1, IP(11), &serve, 1), 200);
+	assert_int_equal(sn_observe(f, 2, IP(12), &serve, 1), 200);
+	assert_int_equal(sn_observe(f, 1, IP(11), &serve, 1), 200);
 	assert_string_equal(vol_state(f, "vol1"), "ready");
-	assert_int_equal(observe(f, 1, IP(11), &src, 1), 200);
-	assert_int_equal(observe(f, 2, IP(12), &tgt, 1), 200);
+	assert_int_equal(sn_observe(f, 1, IP(11), &src, 1), 200);
+	assert_int_equal(sn_observe(f, 2, IP(12), &tgt, 1), 200);
 	assert_int_equal(req(f, API_ADMIN, 0, "GET", "/v1/volumes/vol1", NULL, &r), 200);
 	assert_string_equal(json_string_value(json_object_get(r, "state")), "resyncing");
 	assert_true(json_real_value(json_object_get(r, "sync_percent")) == 37.5);
@@ -471,20 +339,20 @@ static void test_state_and_fence(void **state)
 	smsg_desired_free(&d);
 
 	/* sn2's report goes stale (lost-after 60): sn1 alone serves */
-	assert_int_equal(observe(f, 1, IP(11), &serve_alone, 1), 200);
+	assert_int_equal(sn_observe(f, 1, IP(11), &serve_alone, 1), 200);
 	clock_now += 30;
-	assert_int_equal(observe(f, 1, IP(11), &serve_alone, 1), 200);
+	assert_int_equal(sn_observe(f, 1, IP(11), &serve_alone, 1), 200);
 	clock_now += 31;
 	assert_string_equal(vol_state(f, "vol1"), "degraded");
 
 	/* the link is lost: sn2 (Inconsistent) cannot win; sn1 asks first and
 	 * wins; sn2 asks next and is refused, naming sn1 */
-	assert_int_equal(observe(f, 2, IP(12), &tgt, 1), 200);
+	assert_int_equal(sn_observe(f, 2, IP(12), &tgt, 1), 200);
 	assert_int_equal(req(f, API_REPORT, IP(12), "POST", "/v1/storage/fence", sn2_asks, &r), 200);
 	assert_false(json_boolean_value(json_object_get(r, "granted")));
 	assert_non_null(strstr(json_string_value(json_object_get(r, "reason")), "Inconsistent"));
 	json_decref(r);
-	assert_int_equal(observe(f, 2, IP(12), &serve_alone, 1), 200);
+	assert_int_equal(sn_observe(f, 2, IP(12), &serve_alone, 1), 200);
 	assert_int_equal(req(f, API_REPORT, IP(11), "POST", "/v1/storage/fence", sn1_asks, &r), 200);
 	assert_true(json_boolean_value(json_object_get(r, "granted")));
 	json_decref(r);
@@ -512,23 +380,23 @@ static void test_state_and_fence(void **state)
 
 	/* sn2 outdated, then resynced and connected: the fence is released and
 	 * sn2 exports again */
-	assert_int_equal(observe(f, 2, IP(12), &outdated, 1), 200);
+	assert_int_equal(sn_observe(f, 2, IP(12), &outdated, 1), 200);
 	assert_string_equal(vol_state(f, "vol1"), "degraded");
 	/* Connected reports not converged to the generation the grant
 	 * bumped (taken before it, arriving late) keep the fence. */
-	assert_int_equal(observe(f, 1, IP(11), &serve, 1), 200);
-	assert_int_equal(observe(f, 2, IP(12), &serve, 1), 200);
+	assert_int_equal(sn_observe(f, 1, IP(11), &serve, 1), 200);
+	assert_int_equal(sn_observe(f, 2, IP(12), &serve, 1), 200);
 	desired(f, 2, &d);
 	assert_false(d.volumes[0].export);
-	obs_generation = d.generation;
+	sn_generation = d.generation;
 	smsg_desired_free(&d);
 	desired(f, 1, &d);
-	if (d.generation > obs_generation)
-		obs_generation = d.generation;
+	if (d.generation > sn_generation)
+		sn_generation = d.generation;
 	smsg_desired_free(&d);
-	assert_int_equal(observe(f, 1, IP(11), &serve, 1), 200);
-	assert_int_equal(observe(f, 2, IP(12), &serve, 1), 200);
-	obs_generation = 1;
+	assert_int_equal(sn_observe(f, 1, IP(11), &serve, 1), 200);
+	assert_int_equal(sn_observe(f, 2, IP(12), &serve, 1), 200);
+	sn_generation = 1;
 	desired(f, 2, &d);
 	assert_true(d.volumes[0].export);
 	assert_true(d.generation > gen2);
@@ -538,12 +406,12 @@ static void test_state_and_fence(void **state)
 	json_decref(r);
 
 	/* a node not of the volume's pair may not fence it */
-	refused(f, API_REPORT, IP(13), "POST", "/v1/storage/fence",
+	refused_r(f, API_REPORT, IP(13), "POST", "/v1/storage/fence",
 		"{\"mac\":\"52:54:00:aa:00:03\",\"node\":\"sn3\",\"volume\":\"vol1\"}", 403,
-		"volume vol1 is on pair p1, not node sn3's", __LINE__);
-	refused(f, API_REPORT, IP(11), "POST", "/v1/storage/fence",
+		"volume vol1 is on pair p1, not node sn3's", NULL, __LINE__);
+	refused_r(f, API_REPORT, IP(11), "POST", "/v1/storage/fence",
 		"{\"mac\":\"52:54:00:aa:00:01\",\"node\":\"sn1\",\"volume\":\"vol9\"}", 404,
-		"volume vol9 does not exist", __LINE__);
+		"volume vol9 does not exist", NULL, __LINE__);
 
 	/* after being ready, no node serving is failure, not creation */
 	clock_now += 120;
@@ -662,8 +530,8 @@ static void test_import(void **state)
 	FILE *fp;
 
 	ADMIN_OK("POST", "/v1/pairs", "{\"name\":\"p1\",\"nodes\":[\"sn1\",\"sn2\"]}", 201);
-	assert_int_equal(observe(f, 1, IP(11), none, 0), 200);
-	assert_int_equal(observe(f, 2, IP(12), none, 0), 200);
+	assert_int_equal(sn_observe(f, 1, IP(11), none, 0), 200);
+	assert_int_equal(sn_observe(f, 2, IP(12), none, 0), 200);
 	snprintf(file, sizeof(file), "%s/t.img", f->dir);
 	fp = fopen(file, "w");
 	assert_non_null(fp);
@@ -722,8 +590,8 @@ static void test_clone(void **state)
 	FILE *fp;
 
 	ADMIN_OK("POST", "/v1/pairs", "{\"name\":\"p1\",\"nodes\":[\"sn1\",\"sn2\"]}", 201);
-	assert_int_equal(observe(f, 1, IP(11), none, 0), 200);
-	assert_int_equal(observe(f, 2, IP(12), none, 0), 200);
+	assert_int_equal(sn_observe(f, 1, IP(11), none, 0), 200);
+	assert_int_equal(sn_observe(f, 2, IP(12), none, 0), 200);
 	ADMIN_OK("POST", "/v1/volumes", "{\"name\":\"tmpl\",\"size\":10737418240}", 201);
 
 	/* requests that cannot be a clone */
@@ -743,21 +611,21 @@ static void test_clone(void **state)
 	/* the origin must be Connected and UpToDate/UpToDate on both nodes */
 	REFUSED("POST", "/v1/volumes", "{\"name\":\"web1\",\"clone_of\":\"tmpl\"}", 409,
 		"volume tmpl cannot be cloned now: sn1 does not report it");
-	assert_int_equal(observe(f, 1, IP(11), &tmpl_alone, 1), 200);
+	assert_int_equal(sn_observe(f, 1, IP(11), &tmpl_alone, 1), 200);
 	REFUSED("POST", "/v1/volumes", "{\"name\":\"web1\",\"clone_of\":\"tmpl\"}", 409,
 		"volume tmpl cannot be cloned now: sn1 reports it UpToDate/DUnknown, WFConnection (a clone"
 		" needs it Connected and UpToDate/UpToDate on both nodes of pair p1)");
-	assert_int_equal(observe(f, 1, IP(11), &tmpl_ok, 1), 200);
-	assert_int_equal(observe(f, 2, IP(12), &tmpl_out, 1), 200);
+	assert_int_equal(sn_observe(f, 1, IP(11), &tmpl_ok, 1), 200);
+	assert_int_equal(sn_observe(f, 2, IP(12), &tmpl_out, 1), 200);
 	REFUSED("POST", "/v1/volumes", "{\"name\":\"web1\",\"clone_of\":\"tmpl\"}", 409,
 		"sn2 reports it Outdated/DUnknown, WFConnection");
 	/* sn2's report goes stale (lost-after 60): it no longer counts */
-	assert_int_equal(observe(f, 2, IP(12), &tmpl_ok, 1), 200);
+	assert_int_equal(sn_observe(f, 2, IP(12), &tmpl_ok, 1), 200);
 	clock_now += 61;
-	assert_int_equal(observe(f, 1, IP(11), &tmpl_ok, 1), 200);
+	assert_int_equal(sn_observe(f, 1, IP(11), &tmpl_ok, 1), 200);
 	REFUSED("POST", "/v1/volumes", "{\"name\":\"web1\",\"clone_of\":\"tmpl\"}", 409,
 		"sn2 does not report it");
-	assert_int_equal(observe(f, 2, IP(12), &tmpl_ok, 1), 200);
+	assert_int_equal(sn_observe(f, 2, IP(12), &tmpl_ok, 1), 200);
 	assert_string_equal(vol_state(f, "tmpl"), "ready");
 
 	/* size and room */
@@ -828,8 +696,8 @@ static void test_clone(void **state)
 
 	/* it is a replicated volume: ready once both nodes serve it, then
 	 * it can be cloned in turn and it grows */
-	assert_int_equal(observe(f, 1, IP(11), both_ok, 2), 200);
-	assert_int_equal(observe(f, 2, IP(12), both_ok, 2), 200);
+	assert_int_equal(sn_observe(f, 1, IP(11), both_ok, 2), 200);
+	assert_int_equal(sn_observe(f, 2, IP(12), both_ok, 2), 200);
 	assert_string_equal(vol_state(f, "web1"), "ready");
 	ADMIN_OK("POST", "/v1/volumes", "{\"name\":\"web1-copy\",\"clone_of\":\"web1\"}", 201);
 	ADMIN_OK("PATCH", "/v1/volumes/web1", "{\"size\":16106127360}", 200);

@@ -264,7 +264,12 @@ static const char *const not_json[] = {
 static void run_cases(const char *good, const struct bad_case *t, size_t n,
 		      int (*decode)(const char *, size_t, void *, char *), void (*fr)(void *))
 {
-	static union { struct hmsg_desired d; struct hmsg_observed o; } msg;
+	static union {
+		struct hmsg_desired d;
+		struct hmsg_observed o;
+		struct hmsg_cert_req q;
+		struct hmsg_cert_reply r;
+	} msg;
 
 	for (size_t i = 0; i < n; i++) {
 		char err[HMSG_ERR_MAX], *json = patched(good, t[i].path, t[i].value);
@@ -590,6 +595,199 @@ static void test_observed_refusals(void **state)
 	free(good);
 }
 
+/* --- the libvirt certificate ------------------------------------------------ */
+
+static const char CSR[] =
+	"-----BEGIN CERTIFICATE REQUEST-----\n"
+	"MIHaMIGBAgEAMA4xDDAKBgNVBAMMA2h3MTBZMBMGByqGSM49AgEGCCqGSM49AwEH\n"
+	"A0IABF2Q+/lz6c1yNbQF0s0Q8yAqLhGo7Jm1Yd2WqE0bP0r3k5VY0e2aJb0y0Q==\n"
+	"-----END CERTIFICATE REQUEST-----\n";
+static const char CERT[] =
+	"-----BEGIN CERTIFICATE-----\n"
+	"MIIBkTCCATegAwIBAgIUW0p3c2l0ZS1uaW1idXMtdGVzdC1jZXJ0MAoGCCqGSM49\n"
+	"-----END CERTIFICATE-----\n";
+
+static void cert_req_fixture(struct hmsg_cert_req *r)
+{
+	memset(r, 0, sizeof(*r));
+	memcpy(r->mac, (uint8_t[]){ 0x52, 0x54, 0, 0x12, 0x34, 0x56 }, MAC_LEN);
+	strcpy(r->node, "hw1");
+	strcpy(r->csr, CSR);
+}
+
+static void cert_reply_fixture(struct hmsg_cert_reply *r)
+{
+	memset(r, 0, sizeof(*r));
+	strcpy(r->ca, CERT);
+	strcpy(r->cert, CERT);
+	r->cert[28] = 'X';   /* not the CA's */
+	r->not_after = 1796336000;
+}
+
+static void test_cert_round_trip(void **state)
+{
+	static struct hmsg_cert_req q, qb;
+	static struct hmsg_cert_reply r, rb;
+	char err[HMSG_ERR_MAX], *json;
+
+	(void)state;
+	cert_req_fixture(&q);
+	assert_int_equal(hmsg_cert_req_encode(&q, &json), 0);
+	{
+		static const char head[] = "{\"mac\":\"52:54:00:12:34:56\",\"node\":\"hw1\","
+			"\"csr\":\"-----BEGIN CERTIFICATE REQUEST-----\\nMIHa";
+
+		assert_int_equal(strncmp(json, head, strlen(head)), 0);
+	}
+	assert_int_equal(hmsg_cert_req_decode(json, strlen(json), &qb, err), 0);
+	assert_memory_equal(&qb, &q, sizeof(q));
+	free(json);
+
+	cert_reply_fixture(&r);
+	assert_int_equal(hmsg_cert_reply_encode(&r, &json), 0);
+	assert_int_equal(strncmp(json, "{\"ca\":\"-----BEGIN CERTIFICATE-----\\n",
+				 strlen("{\"ca\":\"-----BEGIN CERTIFICATE-----\\n")), 0);
+	assert_non_null(strstr(json, "-----END CERTIFICATE-----\\n\",\"not_after\":1796336000}"));
+	assert_int_equal(hmsg_cert_reply_decode(json, strlen(json), &rb, err), 0);
+	assert_memory_equal(&rb, &r, sizeof(r));
+	free(json);
+
+	/* the limits: a PEM of HMSG_PEM_MAX - 1 bytes, the latest not_after */
+	memset(q.csr, 'A', HMSG_PEM_MAX - 1);
+	memcpy(q.csr, "-----BEGIN X", 12);
+	q.csr[HMSG_PEM_MAX - 1] = '\0';
+	assert_int_equal(hmsg_cert_req_encode(&q, &json), 0);
+	assert_int_equal(hmsg_cert_req_decode(json, strlen(json), &qb, err), 0);
+	assert_int_equal(strlen(qb.csr), HMSG_PEM_MAX - 1);
+	free(json);
+	r.not_after = INT64_MAX;
+	assert_int_equal(hmsg_cert_reply_encode(&r, &json), 0);
+	assert_int_equal(hmsg_cert_reply_decode(json, strlen(json), &rb, err), 0);
+	assert_true(rb.not_after == INT64_MAX);
+	free(json);
+}
+
+static void test_cert_encode_refuses(void **state)
+{
+	static struct hmsg_cert_req q;
+	static struct hmsg_cert_reply r;
+
+	(void)state;
+#define R(change) REFUSED(hmsg_cert_req_encode, q, cert_req_fixture(&q), change)
+	R(memset(q.mac, 0, MAC_LEN));
+	R(q.mac[0] = 0x01);
+	R(q.node[0] = '\0');
+	R(strcpy(q.node, "hw_1"));
+	R(q.csr[0] = '\0');
+	R(strcpy(q.csr, "MIHaMIGBAgEAMA4x\n"));                 /* no BEGIN line */
+	R(strcpy(q.csr, " -----BEGIN CERTIFICATE REQUEST-----\n"));
+	R(strcpy(q.csr, "-----BEGIN CERTIFICATE REQUEST-----\r\nMIHa\r\n"));
+	R(strcpy(q.csr, "-----BEGIN CERTIFICATE REQUEST-----\n\tMIHa\n"));
+	R(strcpy(q.csr, "-----BEGIN CERTIFICATE REQUEST-----\n\x1b[2J\n"));
+	R(strcpy(q.csr, "-----BEGIN CERTIFICATE REQUEST-----\n\x7f\n"));
+	R(strcpy(q.csr, "-----BEGIN CERTIFICATE REQUEST-----\ncaf\xc3\xa9\n"));  /* UTF-8 */
+	R(memset(q.csr, 'A', sizeof(q.csr)));                    /* no NUL */
+#undef R
+#define R(change) REFUSED(hmsg_cert_reply_encode, r, cert_reply_fixture(&r), change)
+	R(r.ca[0] = '\0');
+	R(r.cert[0] = '\0');
+	R(strcpy(r.ca, "-----END CERTIFICATE-----\n"));
+	R(strcpy(r.cert, "-----BEGIN CERTIFICATE-----\r\n"));
+	R(r.cert[40] = '\x80');
+	R(memset(r.ca, '-', sizeof(r.ca)));
+	R(r.not_after = 0);
+	R(r.not_after = -1);
+	R(r.not_after = INT64_MIN);
+#undef R
+}
+
+static const struct bad_case cert_req_bad[] = {
+	{ "mac", NULL, "mac: missing" },
+	{ "mac", "\"01:00:5e:00:00:01\"", "mac: '01:00:5e:00:00:01' is not a unicast MAC address" },
+	{ "node", "\"\"", "node: empty" },
+	{ "node", "\"HW1\"", "node: 'HW1' is not a lower-case DNS label" },
+	{ "node", NULL, "node: missing" },
+	{ "csr", NULL, "csr: missing" },
+	{ "csr", "\"\"", "csr: empty" },
+	{ "csr", "7", "csr: not a string" },
+	{ "csr", "\"MIHaMIGBAgEA\\n\"", "csr: 'MIHaMIGBAgEA?' does not start with '-----BEGIN '" },
+	{ "csr", "\"-----begin CERTIFICATE REQUEST-----\\n\"",
+	  "csr: '-----begin CERTIFICATE REQUEST-----?' does not start with '-----BEGIN '" },
+	{ "csr", "\"-----BEGIN CERTIFICATE REQUEST-----\\r\\nMIHa\\r\\n\"",
+	  "csr: '-----BEGIN CERTIFICATE REQUEST-----??MIH...' has a character other than "
+	  "printable ASCII or newline" },
+	{ "csr", "\"-----BEGIN X\\u00e9\"",
+	  "csr: '-----BEGIN X?" "?' has a character other than printable ASCII or newline" },
+};
+
+static const struct bad_case cert_reply_bad[] = {
+	{ "ca", NULL, "ca: missing" },
+	{ "ca", "\"\"", "ca: empty" },
+	{ "ca", "null", "ca: not a string" },
+	{ "ca", "\"-----BEGIN CERTIFICATE-----\\n\\t\"",
+	  "ca: '-----BEGIN CERTIFICATE-----?" "?' has a character other than printable ASCII or "
+	  "newline" },
+	{ "cert", "\"\\n-----BEGIN CERTIFICATE-----\\n\"",
+	  "cert: '?-----BEGIN CERTIFICATE-----?' does not start with '-----BEGIN '" },
+	{ "cert", NULL, "cert: missing" },
+	{ "not_after", "0", "not_after: 0 is out of range 1..9223372036854775807" },
+	{ "not_after", "-1", "not_after: -1 is out of range 1..9223372036854775807" },
+	{ "not_after", "1796336000.5", "not_after: not an integer" },
+	{ "not_after", "\"2026-12-01\"", "not_after: not an integer" },
+	{ "not_after", NULL, "not_after: missing" },
+};
+
+static int cert_req_decode_v(const char *t, size_t n, void *m, char *err)
+{
+	return hmsg_cert_req_decode(t, n, m, err);
+}
+static int cert_reply_decode_v(const char *t, size_t n, void *m, char *err)
+{
+	return hmsg_cert_reply_decode(t, n, m, err);
+}
+static void no_free_v(void *m) { (void)m; }
+
+static void test_cert_refusals(void **state)
+{
+	static struct hmsg_cert_req q;
+	static struct hmsg_cert_reply r;
+	char err[HMSG_ERR_MAX], *good, *big, *json;
+
+	(void)state;
+	cert_req_fixture(&q);
+	assert_int_equal(hmsg_cert_req_encode(&q, &good), 0);
+	run_cases(good, cert_req_bad, sizeof(cert_req_bad) / sizeof(cert_req_bad[0]),
+		  cert_req_decode_v, no_free_v);
+
+	/* a CSR one byte too long */
+	big = malloc(HMSG_PEM_MAX + 3);
+	assert_non_null(big);
+	memset(big, 'A', HMSG_PEM_MAX + 1);
+	memcpy(big, "\"-----BEGIN X", 13);
+	strcpy(big + 1 + HMSG_PEM_MAX, "\"");
+	json = patched(good, "csr", big);
+	assert_int_equal(hmsg_cert_req_decode(json, strlen(json), &q, err), -EINVAL);
+	assert_string_equal(err, "csr: longer than 8191 bytes");
+	free(json);
+	free(good);
+
+	cert_reply_fixture(&r);
+	assert_int_equal(hmsg_cert_reply_encode(&r, &good), 0);
+	run_cases(good, cert_reply_bad, sizeof(cert_reply_bad) / sizeof(cert_reply_bad[0]),
+		  cert_reply_decode_v, no_free_v);
+	json = patched(good, "cert", big);
+	assert_int_equal(hmsg_cert_reply_decode(json, strlen(json), &r, err), -EINVAL);
+	assert_string_equal(err, "cert: longer than 8191 bytes");
+	free(json);
+	free(big);
+
+	assert_int_equal(hmsg_cert_reply_decode("[]", 2, &r, err), -EINVAL);
+	assert_string_equal(err, "not a JSON object");
+	assert_int_equal(hmsg_cert_reply_decode(good, strlen(good) - 1, &r, err), -EINVAL);
+	assert_int_equal(strncmp(err, "not JSON: ", 10), 0);
+	free(good);
+}
+
 static void test_words(void **state)
 {
 	enum hmsg_dom_state s;
@@ -633,6 +831,9 @@ int main(void)
 		cmocka_unit_test(test_observed_round_trip),
 		cmocka_unit_test(test_observed_encode_refuses),
 		cmocka_unit_test(test_observed_refusals),
+		cmocka_unit_test(test_cert_round_trip),
+		cmocka_unit_test(test_cert_encode_refuses),
+		cmocka_unit_test(test_cert_refusals),
 		cmocka_unit_test(test_words),
 	};
 

@@ -3,18 +3,21 @@
 # config node (nimbusd, isc-dhcpd, in.tftpd), two storage nodes (QEMU
 # machines PXE-booted into role storage, pair p1; the hardware-node image
 # imported into volume dom0-base and shared read-only as its snapshot
-# dom0-root) and hardware node hw1, which PXE-boots Xen and dom0 with its
-# root on dom0-root - then imports template debian12 and starts instance
-# inst1 on hw1 (its disk a clone of the template, created through nimbusd
-# and hw1's agent nimbus-hostd), and returns once inst1 answers ping. The
-# commands it prints work (the nimbus CLI on its socket, scripts/lab status,
-# the console); with storage machine sn1 powered off dom0's root keeps
+# dom0-root) and hardware nodes hw1 and hw2, which PXE-boot Xen and dom0
+# with their root on dom0-root - then imports template debian12 and starts
+# instance inst1 on hw1 (its disk a clone of the template, created through
+# nimbusd and hw1's agent nimbus-hostd), and returns once inst1 answers
+# ping. `nimbus instance migrate` moves inst1 live to hw2 and back (the
+# agents' libvirt certificates from nimbusd's CA), with the ping gap at
+# 10 ms pings printed. The commands it prints work (the nimbus CLI on its
+# socket, scripts/lab status, the console); with storage machine sn1
+# powered off dom0's root and inst1 keep
 # answering, and sn1 powered on again boots and serves dom0-root again;
 # `scripts/lab down` leaves no namespace, process or file behind. Then the
 # small storage demo (`up --storage-only`: a guest mounts a disk through two
 # aoetd) comes up and goes down. Runs as a lab of its own (NIMBUS_LAB_ID,
 # NIMBUS_LAB_RUN), beside any lab a developer has up.
-# timeout: 1200
+# timeout: 1800
 set -u
 . "$(dirname "$0")/../lib/lab.sh"
 
@@ -78,8 +81,8 @@ check "role hw boots image hwnode" eval 'nimbus role list | grep -qE "hw .*hwnod
 
 "${lab[@]}" status >"$LAB_DIR/status.log" 2>&1
 sed 's/^/# status| /' "$LAB_DIR/status.log"
-check "scripts/lab status shows nimbusd, dhcpd, in.tftpd and the QEMU of sn1, sn2 and hw1 running" \
-	[ "$(grep -cE '^(nimbusd|dhcpd|in\.tftpd|qemu-system-x86_64) .*: running, pid ' "$LAB_DIR/status.log")" = 6 ]
+check "scripts/lab status shows nimbusd, dhcpd, in.tftpd and the QEMU of sn1, sn2, hw1 and hw2 running" \
+	[ "$(grep -cE '^(nimbusd|dhcpd|in\.tftpd|qemu-system-x86_64) .*: running, pid ' "$LAB_DIR/status.log")" = 7 ]
 note "volumes: $(nimbus volume list 2>&1 | tr '\n' ';')"
 check "volume dom0-base (the imported image) is ready on pair p1" [ "$(vol dom0-base .state)/$(vol dom0-base .pair)" = ready/p1 ]
 check "its snapshot dom0-root is exported by both storage nodes" \
@@ -99,6 +102,8 @@ for step in "template debian12 imported" "instance inst1 created on hw1" "instan
 		grep -qF "$step" "$LAB_DIR/up.log"
 done
 note "instances: $(nimbus instance list 2>&1 | tr '\n' ';')"
+check "nimbus node show hw1: its agent reports, libvirt answers, it can run instances, domain inst1 running" \
+	[ "$(nimbus -o json node show hw1 | jq -r '[.host.reporting, .host.libvirt, .host.can_run_instances, (.host.domains[] | select(.name == "inst1") | .state)] | join(" ")')" = "true true yes running" ]
 check "nimbus instance show inst1: running on hw1, observed there" \
 	[ "$(inst '.state + " " + .node + " " + .observed.node + " " + .observed.domain')" = "running hw1 hw1 running" ]
 check "its disk inst1-disk is a clone of template debian12's volume, ready" \
@@ -110,6 +115,46 @@ check "template debian12 says inst1 was cloned from it" \
 	eval 'nimbus template show debian12 | grep -qE "instances: 1: inst1"'
 check "template remove debian12 is refused while inst1 exists, naming it" \
 	eval '! nimbus template remove debian12 2>&1 | grep -q "^removed" && nimbus template remove debian12 2>&1 | grep -q "instance inst1"'
+
+# --- live migration through nimbusd and the agents -------------------------------------
+# migrate NAME ARGS...: `nimbus instance migrate inst1 ARGS --wait` while
+# the instance network's host pings inst1 every 10 ms; RC, TOOK (s), GAP
+# (the longest time between two answers, ms) and LOST (%).
+migrate() {
+	local name=$1 log=$LAB_DIR/ping-$1.log pid t0
+	shift
+	ip netns exec "$NIMBUS_LAB_ID-user" ping -D -i 0.01 10.78.0.10 >"$log" 2>&1 &
+	pid=$!
+	sleep 2
+	t0=$(date +%s.%N)
+	nimbus instance migrate inst1 "$@" --wait 600 >"$LAB_DIR/migrate-$name.log" 2>&1
+	RC=$?
+	TOOK=$(awk -v s="$t0" -v n="$(date +%s.%N)" 'BEGIN { printf "%.1f", n - s }')
+	sleep 2
+	kill -INT "$pid"; wait "$pid"
+	GAP=$(awk -F'[][]' '/bytes from/ { t = $2 + 0; if (p && t - p > g) g = t - p; p = t }
+		END { printf "%.0f", g * 1000 }' "$log")
+	LOST=$(sed -n 's/.* \([0-9.]*\)% packet loss.*/\1/p' "$log")
+	sed 's/^/# migrate| /' "$LAB_DIR/migrate-$name.log"
+}
+hw_has_inst1() { nimbus -o json node show "$1" | jq -e '.host.domains[] | select(.name == "inst1")' >/dev/null; }
+for leg in "hw1 hw2 --to hw2" "hw2 hw1"; do
+	set -- $leg
+	from=$1 to=$2
+	shift 2
+	migrate "$from-$to" "$@"
+	note "migration $from -> $to (nimbus instance migrate $*): ${TOOK} s in all, longest ping gap ${GAP} ms at 10 ms pings, ${LOST:-?}% lost"
+	check "nimbus instance migrate inst1 $* --wait: done ($from -> $to)" [ "$RC" = 0 ]
+	check "inst1 runs on $to, observed there" \
+		[ "$(inst '.node + " " + .observed.node + " " + .observed.domain + " " + .state')" = "$to $to running running" ]
+	check "$from's agent no longer has inst1" eval '! hw_has_inst1 $from'
+	check "inst1 answers ping on $to" inst_pings
+	check "instance show inst1: migration $from -> $to done, with its time" \
+		[ "$(inst '.migrations[0] | .from + " " + .to + " " + .state + " " + (.total_ms > 0 | tostring)')" = "$from $to done true" ]
+done
+check "the history has both migrations" eval '[ "$(nimbus instance show inst1 | grep -c "migrated to")" = 2 ]'
+check "a migration to the node it runs on is refused (same-node)" \
+	eval 'nimbus -o json instance migrate inst1 --to hw1 2>/dev/null | jq -e ".reason == \"same-node\"" >/dev/null'
 
 # --- maintenance: one storage node stops --------------------------------------------
 
