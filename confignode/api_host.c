@@ -359,14 +359,24 @@ static int finish_deletions(struct api_ctx *ctx, const char *node, const struct 
 	return rc;
 }
 
+/* What a hardware node's report settles: its events, migrations it was the
+ * source of, deletions it finished. */
+static int host_after(struct api_ctx *ctx, const char *node, int64_t now, void *arg)
+{
+	const struct hmsg_observed *o = arg;
+	int rc;
+
+	record_events(ctx, node, o);
+	rc = finish_migrations(ctx, node, o, now);
+	return rc < 0 ? rc : finish_deletions(ctx, node, o);
+}
+
 static void post_observed(struct api_ctx *ctx, const struct api_request *req,
 			  struct api_response *resp)
 {
 	struct hmsg_observed o;
 	struct db_node n;
 	char err[HMSG_ERR_MAX], *text = NULL;
-	uint64_t gen = 0;
-	int64_t now = ctx->now();
 	int rc;
 
 	if (hmsg_observed_decode(req->body ? req->body : "", req->body_len, &o, err) < 0) {
@@ -375,36 +385,15 @@ static void post_observed(struct api_ctx *ctx, const struct api_request *req,
 	}
 	if (api_agent_auth(ctx, req, o.mac, ROLE_HW, &n, resp) < 0)
 		goto out;
-	if (strcmp(n.name, o.node) != 0) {
-		api_error(resp, 403, "node %s cannot speak for node %s", n.name, o.node);
+	if (api_agent_same_node(&n, o.node, resp) < 0)
 		goto out;
-	}
 	rc = hmsg_observed_encode(&o, &text);
-	if (rc == 0)
-		rc = db_begin(ctx->db);
-	if (rc == 0) {
-		rc = db_storage_set_observed(ctx->db, n.name, text, now);
-		if (rc == 0) {
-			record_events(ctx, n.name, &o);
-			rc = finish_migrations(ctx, n.name, &o, now);
-		}
-		if (rc == 0)
-			rc = finish_deletions(ctx, n.name, &o);
-		if (rc == 0)
-			rc = db_storage_get(ctx->db, n.name, &gen, NULL, NULL);
-		if (rc == 0)
-			rc = db_commit(ctx->db);
-		else
-			db_rollback(ctx->db);
-	}
 	if (rc < 0) {
 		api_error(resp, 500, "observed state of node %s not recorded: %s", n.name,
 			  strerror(-rc));
 		goto out;
 	}
-	api_reply(resp, 200, json_pack("{s:s, s:I, s:I}", "node", n.name, "generation",
-				       (json_int_t)gen, "applied_generation",
-				       (json_int_t)o.generation));
+	api_agent_record(ctx, n.name, text, o.generation, host_after, &o, resp);
 out:
 	free(text);
 	hmsg_observed_free(&o);

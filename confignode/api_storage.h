@@ -84,6 +84,15 @@ void api_storage_node(struct api_ctx *ctx, const struct api_request *req,
  * for every agent endpoint); 0, or -1 with the refusal in resp. */
 int api_agent_auth(struct api_ctx *ctx, const struct api_request *req, const uint8_t mac[MAC_LEN],
 		   enum node_role role, struct db_node *n, struct api_response *resp);
+/* The name a message gives must be the authenticated node's: 0, or -1
+ * with a 403 in resp. */
+int api_agent_same_node(const struct db_node *n, const char *claimed, struct api_response *resp);
+/* An agent's observed state (text, re-encoded) stored for node, then what
+ * it settles (after, in the same transaction), answered with the node's
+ * generation and the one it applied. */
+typedef int (*api_after_fn)(struct api_ctx *ctx, const char *node, int64_t now, void *arg);
+void api_agent_record(struct api_ctx *ctx, const char *node, const char *text, uint64_t applied,
+		      api_after_fn after, void *arg, struct api_response *resp);
 /* GET .../desired/MAC[/GEN] for an agent of role: answered by reply at once,
  * or held while the node's generation is still GEN. */
 typedef void (*api_desired_fn)(struct api_ctx *ctx, const struct db_node *n,

@@ -57,8 +57,7 @@ static int node_auth(struct api_ctx *ctx, const struct api_request *req,
 	return api_agent_auth(ctx, req, mac, ROLE_STORAGE, n, resp);
 }
 
-/* The name a message gives must be the authenticated node's. */
-static int same_node(const struct db_node *n, const char *claimed, struct api_response *resp)
+int api_agent_same_node(const struct db_node *n, const char *claimed, struct api_response *resp)
 {
 	if (strcmp(n->name, claimed) != 0)
 		return api_error(resp, 403, "node %s cannot speak for node %s", n->name, claimed);
@@ -279,51 +278,67 @@ static int after_observed(struct api_ctx *ctx, const char *pair, int64_t now)
 	return rc;
 }
 
-static void post_observed(struct api_ctx *ctx, const struct api_request *req,
-			  struct api_response *resp)
+/* What a storage node's report settles: its pair's volumes and fences. */
+static int storage_after(struct api_ctx *ctx, const char *node, int64_t now, void *arg)
 {
-	struct smsg_observed o;
-	struct db_node n;
 	struct db_pair p;
-	char err[SMSG_ERR_MAX], *text = NULL;
-	uint64_t gen;
-	int64_t now = ctx->now();
-	int rc;
+	int rc = db_pair_of_node(ctx->db, node, &p, NULL);
 
-	if (smsg_observed_decode(req->body ? req->body : "", req->body_len, &o, err) < 0) {
-		api_error(resp, 400, "bad observed state: %s", err);
-		goto out;
-	}
-	if (node_auth(ctx, req, o.mac, &n, resp) < 0 || same_node(&n, o.node, resp) < 0)
-		goto out;
-	rc = smsg_observed_encode(&o, &text);
-	if (rc == 0)
-		rc = db_begin(ctx->db);
+	(void)arg;
+	if (rc == -ENOENT)
+		return 0;
+	return rc < 0 ? rc : after_observed(ctx, p.name, now);
+}
+
+void api_agent_record(struct api_ctx *ctx, const char *node, const char *text, uint64_t applied,
+		      api_after_fn after, void *arg, struct api_response *resp)
+{
+	int64_t now = ctx->now();
+	uint64_t gen = 0;
+	int rc = db_begin(ctx->db);
+
 	if (rc == 0) {
-		rc = db_storage_set_observed(ctx->db, n.name, text, now);
-		if (rc == 0) {
-			rc = db_pair_of_node(ctx->db, n.name, &p, NULL);
-			if (rc == 0)
-				rc = after_observed(ctx, p.name, now);
-			else if (rc == -ENOENT)
-				rc = 0;
-		}
+		rc = db_storage_set_observed(ctx->db, node, text, now);
 		if (rc == 0)
-			rc = db_storage_get(ctx->db, n.name, &gen, NULL, NULL);
+			rc = after(ctx, node, now, arg);
+		if (rc == 0)
+			rc = db_storage_get(ctx->db, node, &gen, NULL, NULL);
 		if (rc == 0)
 			rc = db_commit(ctx->db);
 		else
 			db_rollback(ctx->db);
 	}
 	if (rc < 0) {
+		api_error(resp, 500, "observed state of node %s not recorded: %s", node,
+			  strerror(-rc));
+		return;
+	}
+	/* The node learns whether it is behind without another request. */
+	api_reply(resp, 200, json_pack("{s:s, s:I, s:I}", "node", node, "generation",
+				       (json_int_t)gen, "applied_generation", (json_int_t)applied));
+}
+
+static void post_observed(struct api_ctx *ctx, const struct api_request *req,
+			  struct api_response *resp)
+{
+	struct smsg_observed o;
+	struct db_node n;
+	char err[SMSG_ERR_MAX], *text = NULL;
+	int rc;
+
+	if (smsg_observed_decode(req->body ? req->body : "", req->body_len, &o, err) < 0) {
+		api_error(resp, 400, "bad observed state: %s", err);
+		goto out;
+	}
+	if (node_auth(ctx, req, o.mac, &n, resp) < 0 || api_agent_same_node(&n, o.node, resp) < 0)
+		goto out;
+	rc = smsg_observed_encode(&o, &text);
+	if (rc < 0) {
 		api_error(resp, 500, "observed state of node %s not recorded: %s", n.name,
 			  strerror(-rc));
 		goto out;
 	}
-	/* The node learns whether it is behind without another request. */
-	api_reply(resp, 200, json_pack("{s:s, s:I, s:I}", "node", n.name, "generation",
-				       (json_int_t)gen, "applied_generation",
-				       (json_int_t)o.generation));
+	api_agent_record(ctx, n.name, text, o.generation, storage_after, NULL, resp);
 out:
 	free(text);
 	smsg_observed_free(&o);
@@ -348,7 +363,7 @@ static void post_fence(struct api_ctx *ctx, const struct api_request *req,
 		api_error(resp, 400, "bad fence request: %s", err);
 		return;
 	}
-	if (node_auth(ctx, req, fr.mac, &n, resp) < 0 || same_node(&n, fr.node, resp) < 0)
+	if (node_auth(ctx, req, fr.mac, &n, resp) < 0 || api_agent_same_node(&n, fr.node, resp) < 0)
 		return;
 	if (db_begin(ctx->db) < 0) {
 		api_error(resp, 500, "database busy");

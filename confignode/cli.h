@@ -83,6 +83,14 @@ void cli_sleep_ms(long ms);
  * this, the config, node): 0 with *out malloc()ed, or 1 after printing why. */
 int cli_abs_file(const char *cmd, const char *arg, char **out);
 
+/* Polls PATH until its volume's import (volume_of(reply)'s "import") is
+ * done or failed or secs pass, printing its progress as it grows, then the
+ * reply through print: 0 done, 1 failed or not done in time (what: "volume"
+ * or "template", for messages). cli_storage.c. */
+int cli_wait_import(struct cli *cli, const char *path, const char *what, const char *name,
+		    long secs, double start, json_t *(*volume_of)(json_t *reply),
+		    void (*print)(json_t *));
+
 /* Groups */
 int cli_node(struct cli *cli, int argc, char **argv);
 int cli_image(struct cli *cli, int argc, char **argv);

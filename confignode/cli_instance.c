@@ -59,6 +59,11 @@ static void print_template(json_t *t)
 	       cli_str(t, "used_by"));
 }
 
+static json_t *template_volume(json_t *t)
+{
+	return json_object_get(t, "volume_state");
+}
+
 static int template_import(struct cli *cli, int argc, char **argv)
 {
 	static const struct cli_opt map[] = { { "pair", "pair", CLI_VALUE } };
@@ -91,40 +96,8 @@ static int template_import(struct cli *cli, int argc, char **argv)
 	if (!secs || rc != 201)
 		return cli_result(cli, rc, reply, print_template);
 	json_decref(reply);
-	for (long long shown = -1;;) {
-		json_t *im, *v;
-		const char *state;
-		double took;
-		int s = cli_call(cli, "GET", path, NULL, &reply);
-
-		if (s != 200)
-			return cli_result(cli, s, reply, print_template);
-		v = json_object_get(reply, "volume_state");
-		im = json_object_get(v, "import");
-		state = cli_str(im, "state");
-		took = cli_mono_s() - start;
-		if (!cli->json && num(im, "percent") != shown && !strcmp(state, "importing")) {
-			shown = num(im, "percent");
-			fprintf(stderr, "importing %s: %lld%% (%lld of %lld bytes)\n", pos[0], shown,
-				num(im, "done"), num(im, "total"));
-		}
-		if (!strcmp(state, "done") || !strcmp(state, "failed") || took >= (double)secs) {
-			bool done = !strcmp(state, "done");
-			char err[256];
-
-			snprintf(err, sizeof(err), "%s", cli_str(im, "error"));
-			rc = cli_result(cli, s, reply, print_template);
-			if (done && !cli->json)
-				printf("imported after %.1f s\n", took);
-			else if (!done)
-				fprintf(stderr, "nimbus: template %s: import %s after %.0f s%s%s\n",
-					pos[0], took >= (double)secs ? "not done" : "failed", took,
-					err[0] ? ": " : "", err);
-			return done ? rc : 1;
-		}
-		json_decref(reply);
-		cli_sleep_ms(500);
-	}
+	return cli_wait_import(cli, path, "template", pos[0], secs, start, template_volume,
+			       print_template);
 }
 
 static int template_list(struct cli *cli, int argc, char **argv)

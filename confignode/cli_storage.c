@@ -380,40 +380,49 @@ static int volume_create(struct cli *cli, int argc, char **argv)
 	return wait_ready(cli, path, name, secs, start);
 }
 
-/* Polls an import until it is done or failed or secs pass, printing its
- * progress as it grows: 0 done, 1 failed or not done in time. */
-static int wait_import(struct cli *cli, const char *path, const char *name, long secs,
-		       double start)
+static json_t *volume_itself(json_t *reply)
 {
-	long shown = -1;
+	return reply;
+}
+
+int cli_wait_import(struct cli *cli, const char *path, const char *what, const char *name,
+		    long secs, double start, json_t *(*volume_of)(json_t *reply),
+		    void (*print)(json_t *))
+{
+	long long shown = -1;
 
 	for (;;) {
-		json_t *reply = NULL, *im;
+		json_t *reply = NULL, *v, *im;
 		int st = cli_call(cli, "GET", path, NULL, &reply);
 		double took = cli_mono_s() - start;
-		char state[32] = "";
+		char state[32] = "", err[256];
 
 		if (st != 200)
-			return cli_result(cli, st, reply, print_volume);
-		im = json_object_get(reply, "import");
+			return cli_result(cli, st, reply, print);
+		v = volume_of(reply);
+		im = json_object_get(v, "import");
 		snprintf(state, sizeof(state), "%s", cli_str(im, "state"));
-		if (!cli->json && !strcmp(cli_str(reply, "state"), "importing") &&
+		if (!cli->json && !strcmp(cli_str(v, "state"), "importing") &&
 		    json_integer_value(json_object_get(im, "percent")) != shown) {
-			shown = (long)json_integer_value(json_object_get(im, "percent"));
-			fprintf(stderr, "importing %s: %ld%% (%lld of %lld bytes)\n", name, shown,
+			shown = json_integer_value(json_object_get(im, "percent"));
+			fprintf(stderr, "importing %s: %lld%% (%lld of %lld bytes)\n", name, shown,
 				(long long)json_integer_value(json_object_get(im, "done")),
 				(long long)json_integer_value(json_object_get(im, "total")));
 		}
 		if (!strcmp(state, "done") || !strcmp(state, "failed") || took >= (double)secs) {
 			bool done = !strcmp(state, "done");
-			int rc = cli_result(cli, st, reply, print_volume);
+			int rc;
 
+			/* cli_result frees the reply the error is in. */
+			snprintf(err, sizeof(err), "%s", cli_str(im, "error"));
+			rc = cli_result(cli, st, reply, print);
 			if (done && !cli->json)
 				printf("imported after %.1f s\n", took);
 			else if (!done && !strcmp(state, "failed"))
-				fprintf(stderr, "nimbus: volume %s: import failed\n", name);
+				fprintf(stderr, "nimbus: %s %s: import failed%s%s\n", what, name,
+					err[0] ? ": " : "", err);
 			else if (!done)
-				fprintf(stderr, "nimbus: volume %s is still importing after %ld s\n",
+				fprintf(stderr, "nimbus: %s %s is still importing after %ld s\n", what,
 					name, secs);
 			return done ? rc : 1;
 		}
@@ -458,7 +467,7 @@ static int volume_import(struct cli *cli, int argc, char **argv)
 	if (!secs || rc != 201)
 		return cli_result(cli, rc, reply, print_volume);
 	json_decref(reply);
-	return wait_import(cli, path, pos[0], secs, start);
+	return cli_wait_import(cli, path, "volume", pos[0], secs, start, volume_itself, print_volume);
 }
 
 static int volume_list(struct cli *cli, int argc, char **argv)

@@ -61,3 +61,33 @@ ssize_t file_read(const char *path, char *buf, size_t cap)
 	buf[total] = '\0';
 	return total;
 }
+
+/* dir made with mode if missing (its parents 0755); with force, set to
+ * mode if it was not. */
+int file_make_dir(const char *dir, mode_t mode, bool force)
+{
+	char p[256];
+	struct stat st;
+
+	if (strlen(dir) >= sizeof(p))
+		return -ENAMETOOLONG;
+	snprintf(p, sizeof(p), "%s", dir);
+	for (char *s = p + 1; *s; s++)
+		if (*s == '/') {
+			*s = '\0';
+			if (mkdir(p, 0755) < 0 && errno != EEXIST)
+				return -errno;
+			*s = '/';
+		}
+	if (mkdir(p, mode) == 0)
+		return chmod(p, mode) < 0 ? -errno : 0;   /* past the umask */
+	if (errno != EEXIST)
+		return -errno;
+	if (stat(p, &st) < 0)
+		return -errno;
+	if (!S_ISDIR(st.st_mode))
+		return -ENOTDIR;
+	if (force && (st.st_mode & 07777) != mode && chmod(p, mode) < 0)
+		return -errno;
+	return 0;
+}

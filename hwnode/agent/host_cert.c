@@ -312,36 +312,6 @@ out:
 	return need;
 }
 
-/* dir made with mode if missing (its parents 0755); with force, set to
- * mode if it was not. */
-static int make_dir(const char *dir, mode_t mode, bool force)
-{
-	char p[256];
-	struct stat st;
-
-	if (strlen(dir) >= sizeof(p))
-		return -ENAMETOOLONG;
-	snprintf(p, sizeof(p), "%s", dir);
-	for (char *s = p + 1; *s; s++)
-		if (*s == '/') {
-			*s = '\0';
-			if (mkdir(p, 0755) < 0 && errno != EEXIST)
-				return -errno;
-			*s = '/';
-		}
-	if (mkdir(p, mode) == 0)
-		return chmod(p, mode) < 0 ? -errno : 0;   /* past the umask */
-	if (errno != EEXIST)
-		return -errno;
-	if (stat(p, &st) < 0)
-		return -errno;
-	if (!S_ISDIR(st.st_mode))
-		return -ENOTDIR;
-	if (force && (st.st_mode & 07777) != mode && chmod(p, mode) < 0)
-		return -errno;
-	return 0;
-}
-
 int host_cert_install(const struct host_cert_paths *p, const char *ca_pem,
 		      const char *cert_pem, const char *key_pem, char err[HOST_CERT_ERR_MAX])
 {
@@ -360,7 +330,7 @@ int host_cert_install(const struct host_cert_paths *p, const char *ca_pem,
 
 	err[0] = '\0';
 	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
-		if ((rc = make_dir(dirs[i].dir, dirs[i].mode, dirs[i].force)) < 0) {
+		if ((rc = file_make_dir(dirs[i].dir, dirs[i].mode, dirs[i].force)) < 0) {
 			say(err, "cannot make %s: %s", dirs[i].dir,
 				 strerror(-rc));
 			return rc;

@@ -169,25 +169,6 @@ static void state_path(const struct hostd *a, const char *name, const char *ext,
 }
 
 
-static int mkdir_p(const char *dir)
-{
-	char p[256];
-
-	if (strlen(dir) >= sizeof(p))
-		return -ENAMETOOLONG;
-	snprintf(p, sizeof(p), "%s", dir);
-	for (char *s = p + 1; *s; s++)
-		if (*s == '/') {
-			*s = '\0';
-			if (mkdir(p, 0755) < 0 && errno != EEXIST)
-				return -errno;
-			*s = '/';
-		}
-	if (mkdir(p, 0700) < 0 && errno != EEXIST)
-		return -errno;
-	return 0;
-}
-
 /* --- memory ---------------------------------------------------------------------- */
 
 static struct imem *mem_find(struct hostd *a, const char *name)
@@ -1589,6 +1570,22 @@ static int64_t child_wake(const struct child *c, int64_t now)
 	return c->fd >= 0 ? c->deadline_ms : now + 20;
 }
 
+/* Progress on one of the agent's HTTP requests: watched again while it
+ * runs, handed to done once it finished or failed. */
+static void http_step(struct hostd *a, struct http_conn *c, uint64_t tag,
+		      void (*done)(struct hostd *, int))
+{
+	int r;
+
+	if (c->fd < 0)
+		return;
+	r = http_io(c);
+	if (r == 0)
+		http_watch(a, c, tag);
+	else
+		done(a, r);
+}
+
 int hostd_run(const struct hostd_opts *o)
 {
 	static struct hostd a;
@@ -1625,7 +1622,7 @@ int hostd_run(const struct hostd_opts *o)
 	}
 	ep_set(&a, a.sig_pipe[0], EPOLLIN, EV_SIG);
 	if (!o->once) {
-		rc = mkdir_p(o->state_dir);
+		rc = file_make_dir(o->state_dir, 0700, false);
 		if (rc < 0) {
 			log_err("cannot create the state directory %s: %s", o->state_dir,
 				strerror(-rc));
@@ -1689,34 +1686,13 @@ int hostd_run(const struct hostd_opts *o)
 				break;
 			}
 			case EV_POLL:
-				if (a.poll.fd >= 0) {
-					int r = http_io(&a.poll);
-
-					if (r == 0)
-						http_watch(&a, &a.poll, EV_POLL);
-					else
-						poll_done(&a, r);
-				}
+				http_step(&a, &a.poll, EV_POLL, poll_done);
 				break;
 			case EV_POST:
-				if (a.post.fd >= 0) {
-					int r = http_io(&a.post);
-
-					if (r == 0)
-						http_watch(&a, &a.post, EV_POST);
-					else
-						post_done(&a, r);
-				}
+				http_step(&a, &a.post, EV_POST, post_done);
 				break;
 			case EV_CERT:
-				if (a.cert.fd >= 0) {
-					int r = http_io(&a.cert);
-
-					if (r == 0)
-						http_watch(&a, &a.cert, EV_CERT);
-					else
-						cert_done(&a, r);
-				}
+				http_step(&a, &a.cert, EV_CERT, cert_done);
 				break;
 			default:   /* EV_CH, EV_MIG: child_poll below reads them */
 				break;
